@@ -1,0 +1,52 @@
+import { SpiffeError } from '../../spiffe/errors.js';
+import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
+
+/** Where the CLI writes, injected so commands are testable in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** The wire shape of an error, identical on HTTP, gRPC details and `--json` CLI output. */
+export interface ErrorPayload {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Maps any thrown value to a coded error payload and a process exit status. Our own errors keep their
+ * code; anything else is reported as `BROKER_INTERNAL` without its message, which may hold details an
+ * operator's terminal log should not (SPIRE's rule: no secrets in errors).
+ */
+export function toErrorPayload(err: unknown): { payload: ErrorPayload; exitCode: number } {
+  if (err instanceof SpiffeError) {
+    return { payload: { error: { code: err.code, message: err.message } }, exitCode: 1 };
+  }
+  if (err instanceof BrokerError) {
+    return {
+      payload: { error: { code: err.code, message: err.message } },
+      exitCode: BROKER_ERROR_CODES[err.code].exit,
+    };
+  }
+  return {
+    payload: { error: { code: 'BROKER_INTERNAL', message: BROKER_ERROR_CODES.BROKER_INTERNAL.message } },
+    exitCode: BROKER_ERROR_CODES.BROKER_INTERNAL.exit,
+  };
+}
+
+/** Formats a flat record as `key: value` lines for people; nested values are shown as JSON. */
+export function formatHuman(record: Readonly<Record<string, unknown>>): string {
+  return Object.entries(record)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join('\n');
+}
+
+/** Writes a command's result: JSON with `--json`, `key: value` lines otherwise. */
+export function writeResult(io: CliIo, json: boolean, record: Readonly<Record<string, unknown>>): void {
+  io.stdout(json ? JSON.stringify(record) + '\n' : formatHuman(record) + '\n');
+}
+
+/** Writes an error: the JSON payload with `--json` (on stdout, for scripts), a one-line message otherwise. */
+export function writeError(io: CliIo, json: boolean, payload: ErrorPayload): void {
+  if (json) io.stdout(JSON.stringify(payload) + '\n');
+  else io.stderr(`taskpass: ${payload.error.code}: ${payload.error.message}\n`);
+}
