@@ -38,6 +38,8 @@ export const SPIFFE_ERROR_CODES = {
   SPIFFE_BUNDLE_TRUST_DOMAIN_MISMATCH: 'bundle belongs to another trust domain',
   SPIFFE_BUNDLE_FETCH_FAILED: 'bundle endpoint could not be fetched',
   SPIFFE_BUNDLE_ENDPOINT_UNAUTHENTICATED: 'bundle endpoint did not authenticate as expected',
+  SPIFFE_BUNDLE_STALE_SEQUENCE: 'bundle sequence number is older than the current bundle',
+  SPIFFE_BUNDLE_BAD_ENDPOINT: 'bundle endpoint configuration is invalid',
 
   // X509-SVID spec §4 (constraints and usage), §5 (validation); RFC 5280 §6 path validation.
   SPIFFE_X509_MALFORMED: 'certificate chain is malformed',
@@ -82,6 +84,7 @@ export const SPIFFE_ERROR_CODES = {
   SPIFFE_WORKLOAD_UNAVAILABLE: 'workload api is unavailable',
   SPIFFE_WORKLOAD_BAD_RESPONSE: 'workload api returned an invalid response',
   SPIFFE_WORKLOAD_BAD_ARGUMENT: 'workload api request is invalid',
+  SPIFFE_WORKLOAD_BAD_REGISTRATION: 'workload registration entry is invalid',
 
   // Generic.
   SPIFFE_BAD_DURATION: 'duration is malformed',

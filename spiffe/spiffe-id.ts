@@ -103,6 +103,9 @@ export class SpiffeId {
    * @throws {SpiffeError} as {@link SpiffeId.fromPath}.
    */
   static fromSegments(trustDomain: TrustDomain, ...segments: string[]): SpiffeId {
+    // Validate each segment before joining: a `/` inside one must not silently become two segments,
+    // and an empty one is an empty segment, not a trailing slash.
+    segments.forEach((segment) => validateSegment(segment, false));
     return SpiffeId.fromPath(trustDomain, segments.map((s) => `/${s}`).join(''));
   }
 
