@@ -17,7 +17,8 @@ export const SPIFFE_ERROR_CODES = {
   SPIFFE_ID_HAS_USERINFO: 'trust domain must not include user info',
   SPIFFE_ID_HAS_QUERY: 'spiffe id must not include a query',
   SPIFFE_ID_HAS_FRAGMENT: 'spiffe id must not include a fragment',
-  SPIFFE_ID_BAD_PATH_CHAR: 'path segment characters are limited to letters, numbers, dots, dashes and underscores',
+  SPIFFE_ID_BAD_PATH_CHAR:
+    'path segment characters are limited to letters, numbers, dots, dashes and underscores',
   SPIFFE_ID_PERCENT_ENCODED: 'path must not contain percent-encoded characters',
   SPIFFE_ID_EMPTY_SEGMENT: 'path must not contain empty segments',
   SPIFFE_ID_DOT_SEGMENT: 'path must not contain dot segments',
