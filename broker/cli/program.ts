@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import type { Clock } from '../../spiffe/clock.js';
 import { BrokerError } from '../errors.js';
+import { registerBundleCommands } from './commands/bundle.js';
+import { registerDevCommand } from './commands/dev.js';
 import { registerIdCommands } from './commands/id.js';
+import { registerSvidCommands } from './commands/svid.js';
 import { type CliIo, toErrorPayload, writeError, writeResult } from './output.js';
 
 /** What every command receives: the injected clock and environment, and a way to print its result. */
@@ -31,7 +34,11 @@ type Register = (program: Command, ctx: CommandContext) => void;
  * Runs the `taskpass` command line with `argv` (without the node and script entries) and returns the
  * exit status: 0 on success, non-zero with a coded error otherwise (DESIGN.md "CLI").
  */
-export async function runCli(argv: readonly string[], deps: CliDeps, extra: readonly Register[] = []): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  deps: CliDeps,
+  extra: readonly Register[] = [],
+): Promise<number> {
   // `--json` is accepted anywhere on the line (before or after the subcommand), so it is taken out
   // here rather than declared on every command.
   const json = argv.includes('--json');
@@ -46,7 +53,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps, extra: read
     json: () => json,
     result: (record) => writeResult(deps.io, ctx.json(), record),
   };
-  for (const register of [registerIdCommands, ...extra]) register(program, ctx);
+  for (const register of [
+    registerDevCommand,
+    registerIdCommands,
+    registerSvidCommands,
+    registerBundleCommands,
+    ...extra,
+  ])
+    register(program, ctx);
   program.commands.forEach(function inherit(cmd: Command): void {
     cmd.exitOverride().configureOutput({ writeOut: deps.io.stdout, writeErr: deps.io.stderr });
     cmd.commands.forEach(inherit);
@@ -58,7 +72,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps, extra: read
     if (err instanceof CommanderError) {
       // Help and version are successful exits; anything else is a usage error already printed.
       if (err.exitCode === 0) return 0;
-      const payload = toErrorPayload(new BrokerError('BROKER_CLI_USAGE', err.message.replace(/^error: /, '')));
+      const payload = toErrorPayload(
+        new BrokerError('BROKER_CLI_USAGE', err.message.replace(/^error: /, '')),
+      );
       if (ctx.json()) writeError(deps.io, true, payload.payload);
       return payload.exitCode;
     }
