@@ -25,5 +25,7 @@ if (files.length === 0) {
   console.error(`no test files matched ${filters.join(' ') || '(all)'} under ${root}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

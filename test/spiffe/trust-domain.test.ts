@@ -65,7 +65,11 @@ describe('TrustDomain.parse rejects invalid names with the code of the broken ru
     { name: 'a port inside an ID', input: 'spiffe://example.org:443/a', code: 'SPIFFE_ID_HAS_PORT' },
     { name: 'an ID with a dot segment', input: 'spiffe://example.org/a/../b', code: 'SPIFFE_ID_DOT_SEGMENT' },
     { name: 'an ID with a query', input: 'spiffe://example.org/a?x=1', code: 'SPIFFE_ID_HAS_QUERY' },
-    { name: 'an ID with a trailing slash', input: 'spiffe://example.org/a/', code: 'SPIFFE_ID_TRAILING_SLASH' },
+    {
+      name: 'an ID with a trailing slash',
+      input: 'spiffe://example.org/a/',
+      code: 'SPIFFE_ID_TRAILING_SLASH',
+    },
     { name: 'userinfo', input: 'admin@example.org', code: 'SPIFFE_ID_HAS_USERINFO' },
     { name: 'userinfo inside an ID', input: 'spiffe://u:p@example.org', code: 'SPIFFE_ID_HAS_USERINFO' },
     { name: 'a 256-character name', input: `a${NAME_255}`, code: 'SPIFFE_ID_TRUST_DOMAIN_TOO_LONG' },
