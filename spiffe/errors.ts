@@ -87,8 +87,6 @@ export const SPIFFE_ERROR_CODES = {
   SPIFFE_WORKLOAD_BAD_ARGUMENT: 'workload api request is invalid',
   SPIFFE_WORKLOAD_BAD_REGISTRATION: 'workload registration entry is invalid',
 
-  // Generic.
-  SPIFFE_BAD_DURATION: 'duration is malformed',
 } as const;
 
 /** A stable error code of the `spiffe/` library. */
