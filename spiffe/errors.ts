@@ -86,7 +86,6 @@ export const SPIFFE_ERROR_CODES = {
   SPIFFE_WORKLOAD_BAD_RESPONSE: 'workload api returned an invalid response',
   SPIFFE_WORKLOAD_BAD_ARGUMENT: 'workload api request is invalid',
   SPIFFE_WORKLOAD_BAD_REGISTRATION: 'workload registration entry is invalid',
-
 } as const;
 
 /** A stable error code of the `spiffe/` library. */

@@ -20,7 +20,15 @@ describe('docs/errors.md', () => {
     const doc = await readFile(join(ROOT, 'docs', 'errors.md'), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
     const catalog = new Set([...Object.keys(SPIFFE_ERROR_CODES), ...Object.keys(BROKER_ERROR_CODES)]);
-    assert.deepEqual([...catalog].filter((c) => !documented.has(c)), [], 'codes missing from docs/errors.md');
-    assert.deepEqual([...documented].filter((c) => !catalog.has(c!)), [], 'documented codes that do not exist');
+    assert.deepEqual(
+      [...catalog].filter((c) => !documented.has(c)),
+      [],
+      'codes missing from docs/errors.md',
+    );
+    assert.deepEqual(
+      [...documented].filter((c) => !catalog.has(c!)),
+      [],
+      'documented codes that do not exist',
+    );
   });
 });
