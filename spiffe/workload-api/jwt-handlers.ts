@@ -5,6 +5,7 @@ import { verifyJwtSvid } from '../jwt-svid.js';
 import { SpiffeId } from '../spiffe-id.js';
 import { attestCaller, requireIdentity, requireVerifier } from './caller.js';
 import { toGrpcStatus } from './grpc-status.js';
+import { serveBundleStream } from './bundle-stream.js';
 import type { WorkloadHandlerDeps } from './handler-deps.js';
 import type {
   JwtBundlesResponseMessage,
@@ -13,7 +14,6 @@ import type {
   ValidateJwtSvidRequestMessage,
   ValidateJwtSvidResponseMessage,
 } from './proto.js';
-import { servePushStream } from './push-stream.js';
 import type { WorkloadIdentity } from './registrations.js';
 import { toStruct } from './struct-codec.js';
 import { encodeJwtBundles, encodeJwtSvid } from './wire-codec.js';
@@ -76,16 +76,7 @@ function selectIdentities(
 export function fetchJwtBundles(
   deps: WorkloadHandlerDeps,
 ): (call: ServerWritableStream<unknown, JwtBundlesResponseMessage>) => void {
-  return (call) =>
-    servePushStream(
-      call,
-      async () => {
-        requireVerifier(await attestCaller(call, deps), deps);
-        const bundles = deps.feed.bundles();
-        return { message: { bundles: encodeJwtBundles(bundles) }, parts: [bundles] };
-      },
-      deps,
-    );
+  return (call) => serveBundleStream(call, deps, (bundles) => ({ bundles: encodeJwtBundles(bundles) }));
 }
 
 /**

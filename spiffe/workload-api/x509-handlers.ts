@@ -1,7 +1,8 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { SpiffeBundle } from '../bundle.js';
 import type { TrustDomain } from '../trust-domain.js';
-import { attestCaller, requireIdentity, requireVerifier } from './caller.js';
+import { attestCaller, requireIdentity } from './caller.js';
+import { serveBundleStream } from './bundle-stream.js';
 import type { WorkloadHandlerDeps } from './handler-deps.js';
 import type { X509BundlesResponseMessage, X509SvidResponseMessage } from './proto.js';
 import { servePushStream, type StreamSnapshot } from './push-stream.js';
@@ -50,13 +51,5 @@ async function composeX509Svids(
  */
 export function fetchX509Bundles(deps: WorkloadHandlerDeps): (call: X509BundlesCall) => void {
   return (call) =>
-    servePushStream(
-      call,
-      async () => {
-        requireVerifier(await attestCaller(call, deps), deps);
-        const bundles = deps.feed.bundles();
-        return { message: { crl: [], bundles: encodeX509Bundles(bundles) }, parts: [bundles] };
-      },
-      deps,
-    );
+    serveBundleStream(call, deps, (bundles) => ({ crl: [], bundles: encodeX509Bundles(bundles) }));
 }
