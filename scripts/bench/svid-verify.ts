@@ -98,6 +98,11 @@ async function benchJwt(alg: 'ES256' | 'RS256'): Promise<void> {
   );
   const webOp = () => webcrypto.subtle.verify(verifyParams(alg), cryptoKey, sig, input);
   print(`${prefix}.raw_webcrypto_verify`, Math.round((await measure(webOp)).perSecond), 'per_s');
+  // The same primitive at the same concurrency: what full verification adds over the signature check
+  // that jose itself must make.
+  const webConcurrent = await measureConcurrent(webOp);
+  print(`${prefix}.raw_webcrypto_verify_c${CONCURRENCY}`, Math.round(webConcurrent), 'per_s');
+  print(`${prefix}.ratio_to_raw_webcrypto_c${CONCURRENCY}`, (concurrent / webConcurrent).toFixed(2));
 }
 
 function importParams(alg: 'ES256' | 'RS256'): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
