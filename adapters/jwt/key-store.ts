@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { BrokerError } from '../../broker/errors.js';
+import { isTaskTokenAlgorithm, type TaskTokenAlgorithm } from './config.js';
+
+/** One task-token signing key as persisted: its private JWK and its life dates (ISO 8601). */
+export interface StoredTaskTokenKey {
+  readonly kid: string;
+  readonly alg: TaskTokenAlgorithm;
+  readonly privateJwk: JWK;
+  readonly createdAt: string;
+  /** When a successor replaced it for signing; it stays published until `retiredAt + overlap`. */
+  readonly retiredAt?: string;
+}
+
+/**
+ * Where the task-token keyring keeps its keys between restarts. `load` returns `undefined` when nothing
+ * was stored yet; anything stored but unreadable or of the wrong shape throws rather than being
+ * silently replaced, so an operator notices (tokens in flight would otherwise stop verifying).
+ */
+export interface TaskTokenKeyStore {
+  /** The file holding the keys, or `undefined` for the in-memory store. */
+  readonly location: string | undefined;
+  /** @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`. */
+  load(): Promise<readonly StoredTaskTokenKey[] | undefined>;
+  /** Replaces the stored keys atomically. @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`. */
+  save(keys: readonly StoredTaskTokenKey[]): Promise<void>;
+}
+
+/** The file name under `<dataDir>/task-tokens/`. */
+export const TASK_TOKEN_KEYS_FILE = 'signing-keys.json';
+
+/** An in-memory key store: keys live as long as the process (tests, ephemeral brokers). */
+export function createMemoryTaskTokenKeyStore(): TaskTokenKeyStore {
+  let keys: readonly StoredTaskTokenKey[] | undefined;
+  return {
+    location: undefined,
+    load: async () => keys,
+    save: async (next) => {
+      keys = Object.freeze(next.map((k) => Object.freeze({ ...k })));
+    },
+  };
+}
+
+/**
+ * A key store in `<dataDir>/task-tokens/signing-keys.json`: directory 0700, file 0600, every write a
+ * synced temp file renamed over the old one, so a crash leaves either the old or the new key set.
+ */
+export function createFileTaskTokenKeyStore(dataDir: string): TaskTokenKeyStore {
+  const directory = join(dataDir, 'task-tokens');
+  const path = join(directory, TASK_TOKEN_KEYS_FILE);
+  return {
+    location: path,
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw storeError(`cannot read ${path}`, err);
+      }
+      return parseKeysFile(text);
+    },
+    async save(keys) {
+      try {
+        await mkdir(directory, { recursive: true, mode: 0o700 });
+        await chmod(directory, 0o700);
+      } catch (err) {
+        throw storeError(`cannot create ${directory}`, err);
+      }
+      await writeAtomic(path, JSON.stringify({ version: 1, keys }, null, 2) + '\n');
+    },
+  };
+}
+
+function storeError(detail: string, cause?: unknown): BrokerError {
+  return new BrokerError('BROKER_ADAPTER_KEY_STORE', detail, cause === undefined ? undefined : { cause });
+}
+
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    // 'wx' with mode 0600: the private keys are never readable by others, not even for a moment.
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw storeError(`cannot write ${path}`, err);
+  }
+}
+
+const isDate = (value: unknown): value is string =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+function parseEntry(entry: unknown): StoredTaskTokenKey {
+  const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+  const jwkOk = typeof e.privateJwk === 'object' && e.privateJwk !== null && !Array.isArray(e.privateJwk);
+  if (
+    typeof e.kid !== 'string' ||
+    !isTaskTokenAlgorithm(e.alg) ||
+    !jwkOk ||
+    !isDate(e.createdAt) ||
+    (e.retiredAt !== undefined && !isDate(e.retiredAt))
+  ) {
+    throw storeError('signing key entry has an unknown shape');
+  }
+  return Object.freeze({
+    kid: e.kid,
+    alg: e.alg,
+    privateJwk: e.privateJwk as JWK,
+    createdAt: e.createdAt,
+    ...(e.retiredAt === undefined ? {} : { retiredAt: e.retiredAt as string }),
+  });
+}
+
+function parseKeysFile(text: string): readonly StoredTaskTokenKey[] {
+  let file: { version?: unknown; keys?: unknown };
+  try {
+    file = JSON.parse(text) as typeof file;
+  } catch (err) {
+    throw storeError('signing keys file is not json', err);
+  }
+  if (file?.version !== 1 || !Array.isArray(file.keys))
+    throw storeError('signing keys file has an unknown shape');
+  return Object.freeze(file.keys.map(parseEntry));
+}
