@@ -50,3 +50,13 @@ export function writeError(io: CliIo, json: boolean, payload: ErrorPayload): voi
   if (json) io.stdout(JSON.stringify(payload) + '\n');
   else io.stderr(`taskpass: ${payload.error.code}: ${payload.error.message}\n`);
 }
+
+/** Thrown by a command that has already printed its own detailed error; the CLI only exits with `exitCode`. */
+export class AlreadyReported extends Error {
+  readonly exitCode: number;
+
+  constructor(exitCode: number) {
+    super('already reported');
+    this.exitCode = exitCode;
+  }
+}

@@ -4,8 +4,9 @@ import { BrokerError } from '../errors.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerIdCommands } from './commands/id.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerSvidCommands } from './commands/svid.js';
-import { type CliIo, toErrorPayload, writeError, writeResult } from './output.js';
+import { AlreadyReported, type CliIo, toErrorPayload, writeError, writeResult } from './output.js';
 
 /** What every command receives: the injected clock and environment, and a way to print its result. */
 export interface CommandContext {
@@ -58,6 +59,7 @@ export async function runCli(
     registerIdCommands,
     registerSvidCommands,
     registerBundleCommands,
+    registerPolicyCommands,
     ...extra,
   ])
     register(program, ctx);
@@ -78,6 +80,7 @@ export async function runCli(
       if (ctx.json()) writeError(deps.io, true, payload.payload);
       return payload.exitCode;
     }
+    if (err instanceof AlreadyReported) return err.exitCode;
     const { payload, exitCode } = toErrorPayload(err);
     writeError(deps.io, ctx.json(), payload);
     return exitCode;

@@ -1,19 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BROKER_ERROR_CODES } from '../../broker/errors.js';
 import { SPIFFE_ERROR_CODES } from '../../spiffe/errors.js';
+import { repositoryRoot } from '../support/repo-root.js';
 
-/** The repository root: the nearest folder above the compiled test that holds docs/errors.md. */
-function repositoryRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'docs', 'errors.md'))) return dir;
-  }
-  throw new Error('docs/errors.md not found above ' + from);
-}
-const ROOT = repositoryRoot(import.meta.dirname);
+const ROOT = repositoryRoot();
 
 describe('docs/errors.md', () => {
   it('documents every error code of both catalogs, and no code that does not exist', async () => {
