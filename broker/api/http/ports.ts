@@ -1,0 +1,199 @@
+/**
+ * The narrow ports the HTTP layer depends on. The broker's services implement them (wired in
+ * `broker/app.ts`); the HTTP plugins only validate input, call one port method and map the result.
+ *
+ * Every method that acts for a caller receives the authenticated {@link Caller} and does its own
+ * authorization (owner of the task, operator, auditor, resource server). Refusals are thrown as
+ * `BrokerError` / `SpiffeError` with catalog codes; the HTTP layer maps codes to statuses in one table.
+ *
+ * @packageDocumentation
+ */
+import type { TaskTokenJwks } from '../../../adapters/jwt/signing-keys.js';
+import type { Certificate } from '../../../spiffe/bundle.js';
+import type { SpiffeId } from '../../../spiffe/spiffe-id.js';
+import type { Credential } from '../../domain/credential.js';
+import type { ManifestEntry, Task, TaskStatus } from '../../domain/task.js';
+import type { ChainBroken, ChainOk } from '../../ledger/hash-chain.js';
+import type { AuditQuery, LedgerEvent, Page } from '../../store/issuance-store.js';
+
+/** How a caller proved its identity: an X509-SVID over mTLS, or a JWT-SVID bearer token. */
+export type AuthMethod = 'x509-svid' | 'jwt-svid';
+
+/** An authenticated caller. */
+export interface Caller {
+  readonly id: SpiffeId;
+  readonly via: AuthMethod;
+  /** The authenticating SVID's expiry: caps credential lifetimes (DESIGN.md invariant 2). */
+  readonly svidExpiresAt: Date;
+}
+
+/**
+ * What a request carries to prove identity. The HTTP layer sets exactly one member: `bearer` when
+ * the request has `Authorization: Bearer …` (RFC 6750 §2.1), otherwise `peerCertificates` when the
+ * TLS peer presented a chain. A presented chain has NOT been verified by TLS (see `tls.ts`): the
+ * authenticator must verify it fully as an X509-SVID (X509-SVID spec §5).
+ */
+export interface AuthFacts {
+  /** The JWT-SVID of the `Authorization` header. A bearer secret: never log it. */
+  readonly bearer?: string;
+  /** The TLS peer chain, leaf first, as presented. */
+  readonly peerCertificates?: readonly Certificate[];
+}
+
+/**
+ * Authenticates a request.
+ *
+ * @throws {SpiffeError} `SPIFFE_JWT_*`, `SPIFFE_X509_*`, `SPIFFE_BUNDLE_NOT_FOUND` for a bad SVID;
+ * {@link BrokerError} for anything else the broker refuses (e.g. replayed token).
+ */
+export type Authenticate = (facts: AuthFacts) => Promise<Caller>;
+
+/** `POST /v1/tasks`. */
+export interface StartTaskInput {
+  readonly intent: { readonly name: string; readonly text?: string };
+  readonly manifest: readonly ManifestEntry[];
+  /** Requested task lifetime; the policy maximum applies. */
+  readonly ttlSeconds?: number;
+  /** The delegating task, for a sub-task. */
+  readonly parentTaskId?: string;
+}
+
+/** `GET /v1/tasks` (operators); newest first. */
+export interface TaskListFilter {
+  readonly workload?: SpiffeId;
+  readonly status?: TaskStatus;
+  readonly cursor?: string;
+  readonly limit?: number;
+}
+
+/** Tasks, for their owning workload and for operators. */
+export interface TaskPort {
+  /** @throws {BrokerError} `BROKER_POLICY_*`, `BROKER_TASK_*`, `BROKER_STORE_*`. */
+  start(caller: Caller, input: StartTaskInput): Promise<Task>;
+  /** @throws {BrokerError} `BROKER_TASK_NOT_FOUND` also for another workload's task. */
+  get(caller: Caller, id: string): Promise<Task>;
+  /** Ends the task and revokes its credentials. @throws {BrokerError} `BROKER_TASK_*`. */
+  complete(caller: Caller, id: string): Promise<Task>;
+  /** Ends the task as failed and revokes its credentials. @throws {BrokerError} `BROKER_TASK_*`. */
+  fail(caller: Caller, id: string, reason?: string): Promise<Task>;
+  /** @throws {BrokerError} `BROKER_POLICY_DENIED` unless the caller is an operator. */
+  list(caller: Caller, filter: TaskListFilter): Promise<Page<Task>>;
+}
+
+/** `POST /v1/tasks/:id/credentials`. */
+export interface IssueCredentialInput {
+  readonly taskId: string;
+  readonly provider: string;
+  readonly scopes: readonly string[];
+  readonly ttlSeconds?: number;
+}
+
+/** A credential released to its workload: the record plus the secret, shown once. */
+export interface IssuedCredentialView {
+  readonly credential: Credential;
+  /** The credential value. Never logged, never stored. */
+  readonly secret: string;
+}
+
+/** Credential issuance (fail closed: resolves only after the issuance event is committed). */
+export interface CredentialPort {
+  /** @throws {BrokerError} `BROKER_TASK_*`, `BROKER_POLICY_*`, `BROKER_ISSUANCE_*`, `BROKER_ADAPTER_*`, `BROKER_STORE_*`. */
+  issue(caller: Caller, input: IssueCredentialInput): Promise<IssuedCredentialView>;
+}
+
+/** An RFC 8693 §2.1 token exchange request, as received (the port interprets resource/audience). */
+export interface TokenExchangeInput {
+  /** The JWT-SVID that authenticates the client (RFC 8693 §2.1 `subject_token`). */
+  readonly subjectToken: string;
+  readonly subjectTokenType: string;
+  /** `resource` values (RFC 8693 §2.1, RFC 8707), e.g. the task. */
+  readonly resources: readonly string[];
+  /** `audience` values (RFC 8693 §2.1), e.g. the provider. */
+  readonly audiences: readonly string[];
+  /** `scope` split on spaces (RFC 6749 §3.3). */
+  readonly scopes: readonly string[];
+  readonly requestedTokenType?: string;
+}
+
+/** An RFC 8693 §2.2.1 response, before serialization. */
+export interface TokenExchangeResult {
+  readonly accessToken: string;
+  readonly issuedTokenType: string;
+  /** `Bearer` for a task token (RFC 6750), `N_A` otherwise. */
+  readonly tokenType: 'Bearer' | 'N_A';
+  readonly expiresInSeconds: number;
+  readonly scopes: readonly string[];
+}
+
+/** OAuth 2.0 Token Exchange (RFC 8693): the client is authenticated by its subject token. */
+export interface TokenExchangePort {
+  /** @throws {SpiffeError} for a bad subject token; {@link BrokerError} as {@link CredentialPort.issue}. */
+  exchange(input: TokenExchangeInput): Promise<TokenExchangeResult>;
+}
+
+/** RFC 7662 §2.2: an inactive token says nothing else. */
+export interface InactiveToken {
+  readonly active: false;
+}
+
+/** RFC 7662 §2.2 members of an active task token, plus `task_id`. */
+export interface ActiveToken {
+  readonly active: true;
+  readonly scope?: string;
+  readonly client_id?: string;
+  readonly token_type?: string;
+  readonly exp?: number;
+  readonly iat?: number;
+  readonly nbf?: number;
+  readonly sub?: string;
+  readonly aud?: string | readonly string[];
+  readonly iss?: string;
+  readonly jti?: string;
+  readonly task_id?: string;
+}
+
+/** An RFC 7662 §2.2 introspection response. */
+export type IntrospectionResponse = InactiveToken | ActiveToken;
+
+/** Token introspection (RFC 7662) for resource servers and operators. */
+export interface IntrospectionPort {
+  /**
+   * Revoked, expired, unknown and malformed tokens are `{active: false}`, never an error.
+   *
+   * @throws {BrokerError} `BROKER_POLICY_DENIED` unless the caller is a resource server or operator.
+   */
+  introspect(
+    caller: Caller,
+    input: { token: string; tokenTypeHint?: string },
+  ): Promise<IntrospectionResponse>;
+}
+
+/** Ledger queries and chain verification for auditors. */
+export interface AuditPort {
+  /** Oldest first. @throws {BrokerError} `BROKER_POLICY_DENIED`, `BROKER_LEDGER_BAD_CURSOR`. */
+  query(caller: Caller, query: AuditQuery): Promise<Page<LedgerEvent>>;
+  /** @throws {BrokerError} `BROKER_POLICY_DENIED`, `BROKER_STORE_*`. */
+  verify(caller: Caller): Promise<ChainOk | ChainBroken>;
+}
+
+/** The task-token verification keys (RFC 7517 §5), public. */
+export interface KeysPort {
+  jwks(): Promise<TaskTokenJwks>;
+}
+
+/** Readiness: named checks (e.g. `store`, `policy`); ready when every one is true. */
+export interface HealthPort {
+  ready(): Promise<Readonly<Record<string, boolean>>>;
+}
+
+/** Every port of the HTTP API. */
+export interface HttpPorts {
+  readonly authenticate: Authenticate;
+  readonly tasks: TaskPort;
+  readonly credentials: CredentialPort;
+  readonly tokenExchange: TokenExchangePort;
+  readonly introspection: IntrospectionPort;
+  readonly audit: AuditPort;
+  readonly keys: KeysPort;
+  readonly health: HealthPort;
+}
