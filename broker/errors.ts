@@ -47,6 +47,11 @@ export const BROKER_ERROR_CODES = {
   BROKER_TOKEN_WRONG_ISSUER: { message: 'task token issuer does not match', http: 401, exit: 1 },
   BROKER_TOKEN_EXPIRED: { message: 'task token has expired', http: 401, exit: 1 },
   BROKER_TOKEN_NOT_YET_VALID: { message: 'task token is not yet valid', http: 401, exit: 1 },
+  // Refusals of the HTTP transport itself, before any service is called.
+  BROKER_HTTP_NOT_FOUND: { message: 'no such route', http: 404, exit: 1 },
+  BROKER_HTTP_BODY_TOO_LARGE: { message: 'request body is too large', http: 413, exit: 2 },
+  BROKER_HTTP_UNSUPPORTED_MEDIA_TYPE: { message: 'content type is not supported', http: 415, exit: 2 },
+  BROKER_HTTP_NOT_READY: { message: 'the broker is not ready', http: 503, exit: 1 },
   BROKER_INTERNAL: { message: 'internal error', http: 500, exit: 1 },
 } as const satisfies Record<string, { message: string; http: number; exit: number }>;
 

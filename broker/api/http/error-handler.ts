@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BrokerError } from '../../errors.js';
-import { describeError, HttpError, type HttpErrorCode, type HttpErrorView } from './error-status.js';
+import { BrokerError, type BrokerErrorCode } from '../../errors.js';
+import { describeError, type HttpErrorView } from './error-status.js';
 
 /** fastify's own refusals (content-type parser, body limit) mapped to transport codes. */
-const FASTIFY_CODES: Readonly<Record<string, HttpErrorCode>> = Object.freeze({
+const FASTIFY_CODES: Readonly<Record<string, BrokerErrorCode>> = Object.freeze({
   FST_ERR_CTP_BODY_TOO_LARGE: 'BROKER_HTTP_BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'BROKER_HTTP_UNSUPPORTED_MEDIA_TYPE',
 });
@@ -24,7 +24,7 @@ export function translateFastifyError(err: unknown): unknown {
   if (!isFastifyError(err)) return err;
   if (err.validation) return new BrokerError('BROKER_INPUT_INVALID', err.message);
   const mapped = FASTIFY_CODES[err.code];
-  if (mapped) return new HttpError(mapped);
+  if (mapped) return new BrokerError(mapped);
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return new BrokerError('BROKER_INPUT_INVALID', 'request could not be parsed', { cause: err });
@@ -60,6 +60,6 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendError(new HttpError('BROKER_HTTP_NOT_FOUND'), request, reply),
+    sendError(new BrokerError('BROKER_HTTP_NOT_FOUND'), request, reply),
   );
 }

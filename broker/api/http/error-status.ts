@@ -1,32 +1,6 @@
-import { toErrorPayload } from '../../cli/output.js';
+import { toErrorPayload } from '../../error-payload.js';
 import { BROKER_ERROR_CODES, type BrokerErrorCode } from '../../errors.js';
 import type { SpiffeErrorCode } from '../../../spiffe/errors.js';
-
-/**
- * Codes only the HTTP transport produces (no service ever throws them). They extend the broker
- * catalog for refusals that happen before a port is called.
- */
-export const HTTP_ERROR_CODES = {
-  BROKER_HTTP_NOT_FOUND: { message: 'no such route', http: 404 },
-  BROKER_HTTP_BODY_TOO_LARGE: { message: 'request body is too large', http: 413 },
-  BROKER_HTTP_UNSUPPORTED_MEDIA_TYPE: { message: 'content type is not supported', http: 415 },
-  BROKER_HTTP_NOT_READY: { message: 'the broker is not ready', http: 503 },
-} as const satisfies Record<string, { message: string; http: number }>;
-
-/** A code of {@link HTTP_ERROR_CODES}. */
-export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES;
-
-/** A refusal of the HTTP transport itself, with a code of {@link HTTP_ERROR_CODES}. */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  readonly code: HttpErrorCode;
-
-  constructor(code: HttpErrorCode, detail?: string) {
-    const base = HTTP_ERROR_CODES[code].message;
-    super(detail ? `${base}: ${detail}` : base);
-    this.code = code;
-  }
-}
 
 const BAD_INPUT = 400;
 const AUTH = 401;
@@ -118,27 +92,21 @@ export interface HttpErrorView {
   readonly message: string;
 }
 
-function isHttpErrorCode(code: string): code is HttpErrorCode {
-  return Object.hasOwn(HTTP_ERROR_CODES, code);
-}
-
 function isBrokerCode(code: string): code is BrokerErrorCode {
   return Object.hasOwn(BROKER_ERROR_CODES, code);
 }
 
 /**
- * THE status table: the HTTP status of any catalog code (broker, SPIFFE, HTTP transport); 500 for
+ * THE status table: the HTTP status of any catalog code (broker, including HTTP transport refusals, and SPIFFE); 500 for
  * anything unknown.
  */
 export function httpStatusOf(code: string): number {
-  if (isHttpErrorCode(code)) return HTTP_ERROR_CODES[code].http;
   if (isBrokerCode(code)) return BROKER_ERROR_CODES[code].http;
   return (SPIFFE_HTTP_STATUS as Readonly<Record<string, number>>)[code] ?? 500;
 }
 
 /** The catalog message of a code, without any detail. */
 function baseMessage(code: string): string {
-  if (isHttpErrorCode(code)) return HTTP_ERROR_CODES[code].message;
   if (isBrokerCode(code)) return BROKER_ERROR_CODES[code].message;
   return BROKER_ERROR_CODES.BROKER_INTERNAL.message;
 }
@@ -149,9 +117,6 @@ function baseMessage(code: string): string {
  * catalog message: details of internal failures stay in the log (SPIRE's rule, RFC 9110 §15.6).
  */
 export function describeError(err: unknown): HttpErrorView {
-  if (err instanceof HttpError) {
-    return { status: HTTP_ERROR_CODES[err.code].http, code: err.code, message: err.message };
-  }
   const { code, message } = toErrorPayload(err).payload.error;
   const status = httpStatusOf(code);
   return { status, code, message: status >= 500 ? baseMessage(code) : message };

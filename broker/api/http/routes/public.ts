@@ -1,6 +1,6 @@
+import { BrokerError } from '../../../errors.js';
 import type { FastifyInstance } from 'fastify';
 import { BROKER_OAUTH_PATHS, type OidcDiscoveryDocument } from '../../../../adapters/jwt/oidc-discovery.js';
-import { HttpError } from '../error-status.js';
 import type { HttpPorts } from '../ports.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
@@ -109,7 +109,7 @@ function healthRoutes(app: FastifyInstance, ports: HttpPorts): void {
       const failing =
         checks === null ? ['checks unavailable'] : Object.keys(checks).filter((n) => !checks[n]);
       if (checks === null || failing.length > 0) {
-        const err = new HttpError('BROKER_HTTP_NOT_READY', failing.join(', '));
+        const err = new BrokerError('BROKER_HTTP_NOT_READY', failing.join(', '));
         return reply
           .code(503)
           .send({ error: { code: err.code, message: err.message }, checks: checks ?? {} });

@@ -2,14 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BROKER_ERROR_CODES, BrokerError, type BrokerErrorCode } from '../../../../broker/errors.js';
 import { SPIFFE_ERROR_CODES, SpiffeError, type SpiffeErrorCode } from '../../../../spiffe/errors.js';
-import {
-  describeError,
-  HTTP_ERROR_CODES,
-  HttpError,
-  httpStatusOf,
-  SPIFFE_HTTP_STATUS,
-  type HttpErrorCode,
-} from '../../../../broker/api/http/error-status.js';
+import { describeError, httpStatusOf, SPIFFE_HTTP_STATUS } from '../../../../broker/api/http/error-status.js';
 import { bearer, harness, type Harness } from './fakes.js';
 
 describe('error mapping: every port error code reaches the client with its table status', () => {
@@ -45,14 +38,6 @@ describe('error mapping: every port error code reaches the client with its table
       assert.equal(body.error.code, code);
     });
   }
-
-  for (const code of Object.keys(HTTP_ERROR_CODES) as HttpErrorCode[]) {
-    it(`${code} → ${HTTP_ERROR_CODES[code].http}`, async () => {
-      const { status, body } = await answerTo(new HttpError(code));
-      assert.equal(status, HTTP_ERROR_CODES[code].http);
-      assert.equal(body.error.code, code);
-    });
-  }
 });
 
 describe('the status table', () => {
@@ -70,10 +55,5 @@ describe('the status table', () => {
       message: 'internal error',
     });
     assert.equal(describeError('a thrown string').code, 'BROKER_INTERNAL');
-  });
-
-  it('keeps transport codes out of the services catalog (no clash)', () => {
-    for (const code of Object.keys(HTTP_ERROR_CODES))
-      assert.equal(Object.hasOwn(BROKER_ERROR_CODES, code), false);
   });
 });
