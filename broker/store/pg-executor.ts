@@ -81,6 +81,13 @@ export function createPgExecutor(options: PgExecutorOptions): SqlExecutor {
       }
       const tx = queryable(client);
       let broken: Error | undefined;
+      // While a client is checked out the pool removes its own error listener, so a server that
+      // dies mid-transaction would raise an unhandled 'error' event and crash the process instead
+      // of failing this call with BROKER_STORE_UNAVAILABLE (found by the ledger-outage suite).
+      const onError = (err: Error): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await tx.exec('BEGIN');
         const result = await fn(tx);
@@ -91,6 +98,7 @@ export function createPgExecutor(options: PgExecutorOptions): SqlExecutor {
         else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
