@@ -66,9 +66,13 @@ export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   readonly code: BrokerErrorCode;
 
+  /** The detail given at construction, without the catalog message, for re-wrapping. */
+  readonly detail: string | undefined;
+
   constructor(code: BrokerErrorCode, detail?: string, options?: { cause?: unknown }) {
     const base = BROKER_ERROR_CODES[code].message;
     super(detail ? `${base}: ${detail}` : base, options);
     this.code = code;
+    this.detail = detail;
   }
 }

@@ -14,6 +14,10 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   io: { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
   stopSignal,
+  reloadSignal: (listener) => {
+    process.on('SIGHUP', listener);
+    return () => process.off('SIGHUP', listener);
+  },
 });
 process.exitCode = code;
 // Long-running commands resolve only after stopSignal; short ones leave nothing open, but the

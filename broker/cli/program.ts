@@ -4,7 +4,9 @@ import { BrokerError } from '../errors.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerIdCommands } from './commands/id.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSvidCommands } from './commands/svid.js';
 import { AlreadyReported, type CliIo, toErrorPayload, writeError, writeResult } from './output.js';
 
@@ -19,6 +21,8 @@ export interface CommandContext {
   json(): boolean;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */
   readonly stopSignal: Promise<void>;
+  /** Subscribes to the reload request (SIGHUP) and returns the unsubscribe; absent in tests. */
+  readonly reloadSignal?: (listener: () => void) => () => void;
 }
 
 /** Dependencies of {@link runCli}; `main.ts` passes the real process, tests pass fakes. */
@@ -27,6 +31,7 @@ export interface CliDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly io: CliIo;
   readonly stopSignal: Promise<void>;
+  readonly reloadSignal?: (listener: () => void) => () => void;
 }
 
 type Register = (program: Command, ctx: CommandContext) => void;
@@ -56,6 +61,8 @@ export async function runCli(
   };
   for (const register of [
     registerDevCommand,
+    registerServeCommand,
+    registerMigrateCommand,
     registerIdCommands,
     registerSvidCommands,
     registerBundleCommands,

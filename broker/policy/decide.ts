@@ -1,7 +1,7 @@
 import type { SpiffeId } from '../../spiffe/spiffe-id.js';
 import { credentialTtlSeconds, type CredentialTtl } from '../domain/credential-ttl.js';
 import { assertTaskUsableBy, manifestEntryFor, type ManifestEntry, type Task } from '../domain/task.js';
-import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { BROKER_ERROR_CODES, BrokerError, type BrokerErrorCode } from '../errors.js';
 import { findRule, type RuleMatch } from './match-rule.js';
 import type { IssuanceRate, Policy, PolicyRule } from './policy-types.js';
 import { isValidScope, scopesOutside } from './scope.js';
@@ -207,7 +207,9 @@ function taskDenial(task: Task, workload: SpiffeId, now: Date): Denial | undefin
     return undefined;
   } catch (err) {
     if (!(err instanceof BrokerError)) throw err;
-    return deny(err.code, 'task', err.message);
+    // The denial becomes a BrokerError of the same code again: keep only the detail, so the
+    // catalog message is not repeated.
+    return deny(err.code, 'task', err.detail ?? err.message);
   }
 }
 
@@ -282,5 +284,7 @@ export function authorizeCredential(
  */
 export function denialError(denial: Denial): BrokerError {
   const opaque = denial.code === 'BROKER_POLICY_DENIED' || denial.code === 'BROKER_TASK_NOT_FOUND';
-  return new BrokerError(denial.code, opaque ? undefined : denial.reason);
+  // A reason that is only the catalog message adds nothing as a detail.
+  const bare = denial.reason === BROKER_ERROR_CODES[denial.code].message;
+  return new BrokerError(denial.code, opaque || bare ? undefined : denial.reason);
 }
