@@ -159,20 +159,10 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
       });
     } catch (err) {
       const code = err instanceof BrokerError ? err.code : 'BROKER_ADAPTER_BACKEND_UNAVAILABLE';
-      const reason = `provider ${grant.provider} failed: ${code}`;
-      const common = {
-        now,
-        workload: caller.id,
-        taskId: task.id,
-        provider: grant.provider,
-        rule: grant.rule,
-      };
-      await recordDenial(deps.store, log, {
-        type: 'credential.denied',
-        ...common,
+      await denyGranted(caller, task, grant, now, {
         code,
         why: 'provider_failed',
-        reason,
+        reason: `provider ${grant.provider} failed: ${code}`,
       });
       throw err instanceof BrokerError ? err : new BrokerError(code, undefined, { cause: err });
     }
@@ -188,6 +178,25 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
       );
     }
     return { provider, minted };
+  }
+
+  /** Records the denial of a request that policy had granted but that failed afterwards. */
+  async function denyGranted(
+    caller: Caller,
+    task: TaskRecord,
+    grant: CredentialGrant,
+    now: Date,
+    outcome: Pick<DenialRecord, 'code' | 'why' | 'reason'>,
+  ): Promise<void> {
+    await recordDenial(deps.store, log, {
+      type: 'credential.denied',
+      now,
+      workload: caller.id,
+      taskId: task.id,
+      provider: grant.provider,
+      rule: grant.rule,
+      ...outcome,
+    });
   }
 
   async function commit(caller: Caller, task: TaskRecord, grant: CredentialGrant, policy: Policy, now: Date) {
@@ -218,20 +227,7 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
       await discard(provider, minted, now);
       const code = err instanceof BrokerError ? err.code : 'BROKER_INTERNAL';
       if (!code.startsWith('BROKER_STORE_')) {
-        const common = {
-          now,
-          workload: caller.id,
-          taskId: task.id,
-          provider: grant.provider,
-          rule: grant.rule,
-        };
-        await recordDenial(deps.store, log, {
-          type: 'credential.denied',
-          ...common,
-          code,
-          why: 'commit',
-          reason: `not recorded: ${code}`,
-        });
+        await denyGranted(caller, task, grant, now, { code, why: 'commit', reason: `not recorded: ${code}` });
       }
       throw err;
     }

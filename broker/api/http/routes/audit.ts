@@ -110,20 +110,8 @@ function nextLink(request: FastifyRequest, cursor: string): string {
 const eventSchema = {
   type: 'object',
   properties: {
-    ...Object.fromEntries(
-      [
-        'occurred_at',
-        'type',
-        'workload',
-        'task_id',
-        'credential_id',
-        'provider',
-        'decision',
-        'reason',
-        'rule',
-        'hash',
-      ].map((k) => [k, { type: ['string', 'null'] }]),
-    ),
+    // Every column is a nullable string except the three typed below.
+    ...Object.fromEntries(AUDIT_CSV_COLUMNS.map((k) => [k, { type: ['string', 'null'] }])),
     seq: { type: 'integer' },
     chain_pos: { type: ['integer', 'null'] },
     details: { type: 'object', additionalProperties: true },
