@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
+import { writeFileAtomic } from '../../broker/atomic-file.js';
 import { BrokerError } from '../../broker/errors.js';
 import { isTaskTokenAlgorithm, type TaskTokenAlgorithm } from './config.js';
 
@@ -80,19 +80,9 @@ function storeError(detail: string, cause?: unknown): BrokerError {
 }
 
 async function writeAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    // 'wx' with mode 0600: the private keys are never readable by others, not even for a moment.
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, data, 0o600);
   } catch (err) {
-    await rm(temp, { force: true });
     throw storeError(`cannot write ${path}`, err);
   }
 }

@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { BrokerError } from '../errors.js';
 
 /**
@@ -17,12 +17,10 @@ export async function readCliFile(path: string): Promise<Buffer> {
 }
 
 /**
- * Writes `data` to `path` atomically (temp file + rename) with `mode`, creating the directory
- * (0700) if needed, so a reader never sees a half-written key.
+ * Writes `data` to `path` atomically with `mode` (see {@link writeFileAtomic}), creating the
+ * directory (0700) if needed, so a reader never sees a half-written key.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+export async function writeCliFile(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, path);
+  await writeFileAtomic(path, data, mode);
 }

@@ -13,7 +13,7 @@ import { BrokerError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { startBroker } from '../../server.js';
 import { withDevCaFlags, type DevCaFlags } from '../dev-defaults.js';
-import { writeFileAtomic } from '../files.js';
+import { writeCliFile } from '../files.js';
 import type { CommandContext } from '../program.js';
 import { devWalkthrough } from './dev-walkthrough.js';
 
@@ -174,7 +174,7 @@ async function writeBundleFiles(
   bundle: SpiffeBundle,
 ): Promise<{ spiffe: string; pem: string }> {
   const files = { spiffe: join(dataDir, 'bundle.json'), pem: join(dataDir, 'bundle.pem') };
-  await writeFileAtomic(files.spiffe, marshalBundle(bundle) + '\n', 0o644);
-  await writeFileAtomic(files.pem, encodeCertificatesPem(bundle.x509Authorities), 0o644);
+  await writeCliFile(files.spiffe, marshalBundle(bundle) + '\n', 0o644);
+  await writeCliFile(files.pem, encodeCertificatesPem(bundle.x509Authorities), 0o644);
   return files;
 }

@@ -5,7 +5,7 @@ import { SpiffeId } from '../../../spiffe/spiffe-id.js';
 import { BrokerError } from '../../errors.js';
 import { parseDurationSeconds } from '../../domain/duration.js';
 import { openDevCa, withDevCaFlags, type DevCaFlags } from '../dev-defaults.js';
-import { writeFileAtomic } from '../files.js';
+import { writeCliFile } from '../files.js';
 import type { CommandContext } from '../program.js';
 
 interface MintFlags extends DevCaFlags {
@@ -49,9 +49,9 @@ export function registerSvidMint(svid: Command, ctx: CommandContext): void {
           key: join(out, X509_OUT_FILES.key),
           bundle: join(out, X509_OUT_FILES.bundle),
         };
-        await writeFileAtomic(files.chain, encodeCertificatesPem(svid.certificates), 0o644);
-        await writeFileAtomic(files.key, svid.privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
-        await writeFileAtomic(files.bundle, encodeCertificatesPem(ca.bundle().x509Authorities), 0o644);
+        await writeCliFile(files.chain, encodeCertificatesPem(svid.certificates), 0o644);
+        await writeCliFile(files.key, svid.privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
+        await writeCliFile(files.bundle, encodeCertificatesPem(ca.bundle().x509Authorities), 0o644);
         ctx.result({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString(), files });
         return;
       }
