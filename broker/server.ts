@@ -14,7 +14,7 @@ import {
   type WorkloadApiServer,
   type WorkloadSource,
 } from '../spiffe/workload-api/index.js';
-import { httpPortsFromApp } from './api/http/app-ports.js';
+import { httpPortsFromApp } from './api/app-ports.js';
 import { createHttpServer } from './api/http/server.js';
 import { brokerHttpsOptions, type BrokerHttpsOptions } from './api/http/tls.js';
 import { createApp, type App, type AppOptions } from './app.js';

@@ -20,7 +20,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type App } from '../../broker/app.js';
-import { httpPortsFromApp } from '../../broker/api/http/app-ports.js';
+import { httpPortsFromApp } from '../../broker/api/app-ports.js';
 import { createHttpServer } from '../../broker/api/http/server.js';
 import { parseConfig } from '../../broker/config.js';
 import { createPgExecutor } from '../../broker/store/pg-executor.js';

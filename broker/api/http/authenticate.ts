@@ -3,7 +3,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Certificate } from '../../../spiffe/bundle.js';
 import { parseDerCertificate } from '../../../spiffe/pem.js';
 import { BrokerError } from '../../errors.js';
-import type { AuthFacts, Authenticate, Caller } from './ports.js';
+import type { AuthFacts, Authenticate, Caller } from '../ports.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

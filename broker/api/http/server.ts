@@ -6,7 +6,7 @@ import { buildOidcDiscovery } from '../../../adapters/jwt/oidc-discovery.js';
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import type { HttpPorts } from './ports.js';
+import type { HttpPorts } from '../ports.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerOAuthRoutes } from './routes/oauth.js';

@@ -3,7 +3,7 @@ import { SpiffeId } from '../../../../spiffe/spiffe-id.js';
 import type { AuditQuery, LedgerEventType } from '../../../store/issuance-store.js';
 import { callerOf, requireCaller } from '../authenticate.js';
 import { toCsv } from '../csv.js';
-import type { HttpPorts } from '../ports.js';
+import type { HttpPorts } from '../../ports.js';
 import {
   callerSecurity,
   cursorSchema,

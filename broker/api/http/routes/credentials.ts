@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { callerOf, requireCaller } from '../authenticate.js';
-import type { HttpPorts } from '../ports.js';
+import type { HttpPorts } from '../../ports.js';
 import {
   callerSecurity,
   credentialSchema,

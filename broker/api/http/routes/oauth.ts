@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BROKER_OAUTH_PATHS, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../../adapters/jwt/oidc-discovery.js';
 import { callerOf, requireCaller } from '../authenticate.js';
 import { OAuthRefusal, registerOAuthErrorHandling, type OAuthEndpoint } from '../oauth-errors.js';
-import type { HttpPorts } from '../ports.js';
+import type { HttpPorts } from '../../ports.js';
 import { callerSecurity, LIMITS } from '../schemas.js';
 
 const FORM = 'application/x-www-form-urlencoded';

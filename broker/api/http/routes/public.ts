@@ -1,7 +1,7 @@
 import { BrokerError } from '../../../errors.js';
 import type { FastifyInstance } from 'fastify';
 import { BROKER_OAUTH_PATHS, type OidcDiscoveryDocument } from '../../../../adapters/jwt/oidc-discovery.js';
-import type { HttpPorts } from '../ports.js';
+import type { HttpPorts } from '../../ports.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
 const jwksSchema = {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SpiffeId } from '../../../../spiffe/spiffe-id.js';
 import type { ManifestEntry, TaskStatus } from '../../../domain/task.js';
 import { callerOf, requireCaller } from '../authenticate.js';
-import type { HttpPorts } from '../ports.js';
+import type { HttpPorts } from '../../ports.js';
 import {
   callerSecurity,
   cursorSchema,

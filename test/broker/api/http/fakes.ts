@@ -16,7 +16,7 @@ import type {
   IssueCredentialInput,
   StartTaskInput,
   TokenExchangeInput,
-} from '../../../../broker/api/http/ports.js';
+} from '../../../../broker/api/ports.js';
 import { createHttpServer, type HttpServerOptions } from '../../../../broker/api/http/server.js';
 import { SpiffeError } from '../../../../spiffe/errors.js';
 import type { SpiffeId } from '../../../../spiffe/spiffe-id.js';

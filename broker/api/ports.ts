@@ -8,13 +8,13 @@
  *
  * @packageDocumentation
  */
-import type { TaskTokenJwks } from '../../../adapters/jwt/signing-keys.js';
-import type { Certificate } from '../../../spiffe/bundle.js';
-import type { SpiffeId } from '../../../spiffe/spiffe-id.js';
-import type { Credential } from '../../domain/credential.js';
-import type { ManifestEntry, Task, TaskStatus } from '../../domain/task.js';
-import type { ChainBroken, ChainOk } from '../../ledger/hash-chain.js';
-import type { AuditQuery, LedgerEvent, Page } from '../../store/issuance-store.js';
+import type { TaskTokenJwks } from '../../adapters/jwt/signing-keys.js';
+import type { Certificate } from '../../spiffe/bundle.js';
+import type { SpiffeId } from '../../spiffe/spiffe-id.js';
+import type { Credential } from '../domain/credential.js';
+import type { ManifestEntry, Task, TaskStatus } from '../domain/task.js';
+import type { ChainBroken, ChainOk } from '../ledger/hash-chain.js';
+import type { AuditQuery, LedgerEvent, Page } from '../store/issuance-store.js';
 
 /** How a caller proved its identity: an X509-SVID over mTLS, or a JWT-SVID bearer token. */
 export type AuthMethod = 'x509-svid' | 'jwt-svid';

@@ -8,18 +8,18 @@
  *
  * @packageDocumentation
  */
-import type { App } from '../../app.js';
-import type { Caller as ServiceCaller } from '../../auth/authenticator.js';
-import { BROKER_ERROR_CODES, BrokerError, type BrokerErrorCode } from '../../errors.js';
-import type { IssuedTaskCredential } from '../../issuance/issuance-service.js';
+import type { App } from '../app.js';
+import type { Caller as ServiceCaller } from '../auth/authenticator.js';
+import { BROKER_ERROR_CODES, BrokerError, type BrokerErrorCode } from '../errors.js';
+import type { IssuedTaskCredential } from '../issuance/issuance-service.js';
 import {
   TOKEN_EXCHANGE_GRANT,
   type TokenExchangeResult as ServiceExchangeResult,
-} from '../../issuance/token-exchange.js';
-import { verifyChain } from '../../ledger/hash-chain.js';
-import { authorizeRole } from '../../policy/match-rule.js';
-import type { Role } from '../../policy/policy-types.js';
-import { OAuthRefusal } from './oauth-errors.js';
+} from '../issuance/token-exchange.js';
+import { verifyChain } from '../ledger/hash-chain.js';
+import { authorizeRole } from '../policy/match-rule.js';
+import type { Role } from '../policy/policy-types.js';
+import { OAuthRefusal } from './http/oauth-errors.js';
 import type {
   AuditPort,
   Caller,
