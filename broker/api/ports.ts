@@ -176,6 +176,122 @@ export interface AuditPort {
   verify(caller: Caller): Promise<ChainOk | ChainBroken>;
 }
 
+/**
+ * What a revocation targets: exactly one of a credential, a task (cascading to its child tasks), a
+ * workload's tasks, or a selector (ISSUE 4, "Revoke anything"). HTTP body of `POST /v1/revocations`:
+ * `{"credential_id"}` | `{"task_id"}` | `{"workload"}` | `{"selector": {...}}`, plus `reason` and
+ * `confirm`.
+ */
+export type RevocationTarget =
+  | { readonly kind: 'credential'; readonly credentialId: string }
+  | { readonly kind: 'task'; readonly taskId: string }
+  | { readonly kind: 'workload'; readonly workload: SpiffeId }
+  | { readonly kind: 'selector'; readonly selector: RevocationSelector };
+
+/**
+ * Tasks to revoke by their properties; every member given must hold (AND). JSON names:
+ * `spiffe_id_prefix`, `spiffe_id_glob`, `trust_domain`, `provider`, `started_before` (RFC 3339).
+ * An empty selector, or one matching every workload of a trust domain, is refused unless
+ * `confirm: true` (`BROKER_REVOCATION_CONFIRM_REQUIRED`).
+ */
+export interface RevocationSelector {
+  /** A SPIFFE ID path prefix, `spiffe://td/agents/` (segment-wise, as the matcher does). */
+  readonly spiffeIdPrefix?: string;
+  /** A SPIFFE ID glob (`*` one segment, `**` any). */
+  readonly spiffeIdGlob?: string;
+  readonly trustDomain?: string;
+  /** Tasks holding at least one active credential from this provider. */
+  readonly provider?: string;
+  readonly startedBefore?: Date;
+}
+
+/** `POST /v1/revocations` (operators). */
+export interface RevokeInput {
+  readonly target: RevocationTarget;
+  /** Why, for the ledger; 1..1024 characters. */
+  readonly reason: string;
+  /** Required for broad selectors. */
+  readonly confirm?: boolean;
+}
+
+/** One credential a revocation touched, and what became of it at its backend. */
+export interface RevokedCredentialView {
+  readonly id: string;
+  readonly taskId: string;
+  readonly provider: string;
+  /**
+   * `revoked`: killed at the backend now; `pending`: queued for (re)try in the durable queue;
+   * `not_revocable`: an expires-only credential, exposed until `expiresAt`.
+   */
+  readonly outcome: 'revoked' | 'pending' | 'not_revocable';
+  readonly expiresAt: Date;
+}
+
+/** The answer of a revocation: what ended and what each backend did. */
+export interface RevocationResult {
+  /** The ledger-linked id of this revocation (uuid). */
+  readonly revocationId: string;
+  /** Tasks moved to `revoked` by this call. */
+  readonly tasks: readonly string[];
+  readonly credentials: readonly RevokedCredentialView[];
+  /** Counts of `credentials` by outcome, and by provider. */
+  readonly counts: {
+    readonly revoked: number;
+    readonly pending: number;
+    readonly notRevocable: number;
+  };
+  /** For `not_revocable` credentials: the latest expiry (the remaining exposure ends then). */
+  readonly exposedUntil: Date | null;
+}
+
+/** A quarantined workload. */
+export interface QuarantineView {
+  readonly workload: SpiffeId;
+  readonly reason: string;
+  readonly since: Date;
+  /** Who quarantined it (an operator's SPIFFE ID, or `signal:<id>` for an anomaly response). */
+  readonly by: string;
+}
+
+/** Operator revocation, quarantine and the revoke_failed retry (ISSUE 4). */
+export interface RevocationPort {
+  /**
+   * Revokes the target now: tasks move to `revoked`, their credentials are revoked at their backends
+   * (or queued durably), all in the ledger, before this resolves.
+   *
+   * @throws {BrokerError} `BROKER_POLICY_DENIED` unless the caller is an operator;
+   *   `BROKER_TASK_NOT_FOUND` / `BROKER_CREDENTIAL_NOT_FOUND`; `BROKER_REVOCATION_CONFIRM_REQUIRED`.
+   */
+  revoke(caller: Caller, input: RevokeInput): Promise<RevocationResult>;
+  /** Quarantines a workload (its tasks revoked) (`POST /v1/quarantines`). */
+  quarantine(
+    caller: Caller,
+    input: { workload: SpiffeId; reason: string },
+  ): Promise<QuarantineView & { readonly revocation: RevocationResult }>;
+  /** Lifts a quarantine (`POST /v1/quarantines/lift`). @throws {BrokerError} `BROKER_QUARANTINE_NOT_FOUND`. */
+  lift(caller: Caller, input: { workload: SpiffeId; reason: string }): Promise<void>;
+  /** Active quarantines (`GET /v1/quarantines`). */
+  quarantines(caller: Caller): Promise<readonly QuarantineView[]>;
+  /**
+   * Credentials for operators (`GET /v1/credentials`), e.g. `status=revoke_failed`; newest first.
+   */
+  credentials(
+    caller: Caller,
+    filter: {
+      status?: Credential['status'];
+      taskId?: string;
+      provider?: string;
+      cursor?: string;
+      limit?: number;
+    },
+  ): Promise<Page<Credential>>;
+  /**
+   * Puts `revoke_failed` credentials (one, or all when `credentialId` is absent) back in the queue
+   * for an immediate retry (`POST /v1/revocations/retry`); returns how many were requeued.
+   */
+  retryFailed(caller: Caller, input: { credentialId?: string }): Promise<{ readonly requeued: number }>;
+}
+
 /** The task-token verification keys (RFC 7517 §5), public. */
 export interface KeysPort {
   jwks(): Promise<TaskTokenJwks>;
@@ -194,6 +310,8 @@ export interface HttpPorts {
   readonly tokenExchange: TokenExchangePort;
   readonly introspection: IntrospectionPort;
   readonly audit: AuditPort;
+  /** Absent until the revocation engine is wired (ISSUE 4). */
+  readonly revocations?: RevocationPort;
   readonly keys: KeysPort;
   readonly health: HealthPort;
 }
