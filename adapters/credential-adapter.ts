@@ -39,6 +39,13 @@ export interface IssuedCredential<Handle extends JsonObject> {
   readonly renewable: boolean;
   /** {@link hashSecret} of `secret`, when the broker must recognise the secret later (introspection). */
   readonly secretHash?: string;
+  /**
+   * Declared when the backend cannot mint a credential as short as asked and the provider is configured
+   * to round up (STS sessions last at least 900 s): `expiresAt` is then up to `minimumSeconds` after
+   * `now`, later than `now + ttlSeconds`. The broker decides whether such a credential may be released
+   * (DESIGN.md invariant 2) and records that it was; absent on every other credential.
+   */
+  readonly ttlRoundedUp?: { readonly requestedSeconds: number; readonly minimumSeconds: number };
 }
 
 /** A call about an issued credential, identified by its handle. */

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
   parseJwtProviderConfig,
@@ -6,7 +7,11 @@ import {
 } from '../adapters/jwt/config.js';
 import { createJwtAdapter } from '../adapters/jwt/index.js';
 import { createFileTaskTokenKeyStore, type TaskTokenKeyStore } from '../adapters/jwt/key-store.js';
+import { parseKeyEncryptionKey } from '../adapters/jwt/sealed-keys.js';
 import { TaskTokenKeyring, type TaskTokenJwks } from '../adapters/jwt/signing-keys.js';
+import { createAwsStsAdapterKind, createKeyringWebIdentitySigner } from '../adapters/aws-sts/index.js';
+import { createPostgresRoleAdapter } from '../adapters/postgres-role/index.js';
+import { vaultAdapterKind } from '../adapters/vault/index.js';
 import {
   adapterKind,
   createProviderRegistry,
@@ -19,6 +24,7 @@ import { createDevCa, type DevCa } from '../spiffe/ca/index.js';
 import type { Clock } from '../spiffe/clock.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { createMemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
+import { devCaJwtSvidSource, type BrokerJwtSvidSource } from './broker-jwt-svid.js';
 import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { createIntrospector, type Introspector } from './introspection/introspect.js';
@@ -36,8 +42,16 @@ import { createPgliteExecutor } from './store/pglite-executor.js';
 import { createSqlChainStore, type LedgerChainStore } from './store/sql-chain-store.js';
 import type { SqlExecutor } from './store/sql-executor.js';
 import { createSqlIssuanceStore } from './store/sql-issuance-store.js';
+import { createSqlTaskTokenKeyStore } from './store/sql-task-token-key-store.js';
 import { createExpirySweeper, type ExpirySweeper, type SweepTimers } from './tasks/expiry-sweeper.js';
 import { createTaskService, type TaskService } from './tasks/task-service.js';
+import { createRevocationEngine, type RevocationEngine } from './revocation/revocation-engine.js';
+import type { RevocationService } from './revocation/revocation-service.js';
+import { createSqlRevocationStore } from './store/sql-revocation-store.js';
+import { createRevocationFeed, type RevocationFeed } from './revocation/feed.js';
+import { isJtiRevoked } from './store/credential-by-jti.js';
+import { createAnomalyEngine, type AnomalyEngine } from './anomaly/anomaly-engine.js';
+import { createSqlSetReceiptStore } from './store/set-receipts-sql.js';
 
 /** What {@link createApp} takes besides the config: the seams, and optional replacements for tests. */
 export interface AppOptions {
@@ -54,6 +68,11 @@ export interface AppOptions {
   readonly taskTokenKeyStore?: TaskTokenKeyStore;
   /** Provider kinds besides the built-in `jwt` (vault, aws-sts…, or the fake in tests). */
   readonly adapterKinds?: readonly AdapterKind[];
+  /**
+   * The broker's own JWT-SVID (vault's JWT auth); `main.ts`/`server.ts` pass the agent's in
+   * `workload-api` mode. Default in `dev-ca` mode: minted from the development CA.
+   */
+  readonly brokerJwtSvid?: BrokerJwtSvidSource;
   readonly replayStore?: ReplayStore;
   /** Watch the policy file for changes (default true; SIGHUP → `app.policy.reload()` either way). */
   readonly watchPolicy?: boolean;
@@ -84,6 +103,14 @@ export interface App {
   readonly introspector: Introspector;
   readonly tokenExchange: TokenExchange;
   readonly sweeper: ExpirySweeper;
+  /** The revocation engine (ISSUE 4): durable queue worker, credential expiry, operator service. */
+  readonly revocation: RevocationEngine;
+  /** The operators' revocation port (`revocation.service`). */
+  readonly revocations: RevocationService;
+  /** The revocation push feed of this replica (LISTEN/NOTIFY); starts on its first subscriber. */
+  readonly revocationFeed: RevocationFeed;
+  /** Anomaly signals (ISSUE 4): the signal service and the built-in detectors. */
+  readonly anomaly: AnomalyEngine;
   /** The task-token JWKS at the current time (`GET /.well-known/jwks.json`). */
   jwks(): TaskTokenJwks;
   /** True when the database answers (`GET /readyz`). */
@@ -104,6 +131,28 @@ function jwtConfigs(config: BrokerConfig): JwtProviderConfig[] {
   return Object.values(config.providers)
     .filter((p) => p['kind'] === 'jwt')
     .map(({ kind: _kind, ...rest }) => parseJwtProviderConfig(rest));
+}
+
+/** How often a replica re-reads the shared task-token keys (rotation is daily; see docs/operations). */
+const KEY_REFRESH_MS = 10_000;
+
+/**
+ * Where the task-token signing keys live: in the database, sealed under the key-encryption key, when
+ * one is configured (every replica shares them); else in `<data-dir>/task-tokens/`.
+ */
+async function taskTokenKeyStore(
+  config: BrokerConfig,
+  db: SqlExecutor,
+  clock: Clock,
+): Promise<TaskTokenKeyStore> {
+  if (config.keyEncryptionKeyFile === undefined) return createFileTaskTokenKeyStore(config.dataDir);
+  let contents: Buffer;
+  try {
+    contents = await readFile(config.keyEncryptionKeyFile);
+  } catch (err) {
+    throw new BrokerError('BROKER_CONFIG_INVALID', 'key_encryption_key_file cannot be read', { cause: err });
+  }
+  return createSqlTaskTokenKeyStore(db, parseKeyEncryptionKey(contents), clock);
 }
 
 async function openDatabase(config: BrokerConfig, opts: AppOptions): Promise<SqlExecutor> {
@@ -154,18 +203,42 @@ async function buildCore(config: BrokerConfig, opts: AppOptions, db: SqlExecutor
     const found = [...new Set(jwtProviders.map((p) => p.algorithm))];
     const algorithms: TaskTokenAlgorithm[] = found.length > 0 ? found : ['ES256'];
     const keyring = await TaskTokenKeyring.open({
-      store: opts.taskTokenKeyStore ?? createFileTaskTokenKeyStore(config.dataDir),
+      store: opts.taskTokenKeyStore ?? (await taskTokenKeyStore(config, db, clock)),
       algorithms,
       now: clock.now(),
     });
-    // The jwt adapter's verifyRevoked asks by jti; the store indexes secret hashes only, so it
-    // answers "not confirmed" until the token expires (never a false "revoked").
-    const jwt = createJwtAdapter({ keyring, isRevoked: async () => false });
+    // The jwt adapter's verifyRevoked asks the broker's record by jti (credentials_jti_idx).
+    const jwt = createJwtAdapter({ keyring, isRevoked: (jti) => isJtiRevoked(db, jti) });
+    // aws-sts in web-identity mode signs its OIDC tokens with the same keyring, as the broker's issuer.
+    const awsSts = createAwsStsAdapterKind({
+      clock,
+      webIdentityToken: createKeyringWebIdentitySigner({ keyring, issuer: config.issuer }),
+    });
     const providers = createProviderRegistry(
-      [adapterKind(jwt), ...(opts.adapterKinds ?? [])],
+      [
+        adapterKind(jwt),
+        adapterKind(createPostgresRoleAdapter()),
+        awsSts,
+        vaultAdapterKind({ clock, jwtSvid: opts.brokerJwtSvid }),
+        ...(opts.adapterKinds ?? []),
+      ],
       config.providers,
     );
-    return { store, chain, sealer, policy, keyring, providers, jwtProviders, algorithms };
+    const revocationStore = createSqlRevocationStore(db);
+    // Security Event Token jtis, shared by replicas (anomaly signals, RFC 8935 push).
+    const setReceipts = createSqlSetReceiptStore(db);
+    return {
+      store,
+      chain,
+      sealer,
+      policy,
+      keyring,
+      providers,
+      jwtProviders,
+      algorithms,
+      revocationStore,
+      setReceipts,
+    };
   } catch (err) {
     policy.close();
     throw err;
@@ -178,15 +251,6 @@ type Core = Awaited<ReturnType<typeof buildCore>>;
 function buildServices(config: BrokerConfig, opts: AppOptions, core: Core, bundles: BundleSource) {
   const { store, providers, policy, keyring, sealer, jwtProviders, algorithms } = core;
   const { clock } = opts;
-  const authenticator = createAuthenticator({
-    bundles,
-    audience: config.audience,
-    clock,
-    replay: {
-      store: opts.replayStore ?? createMemoryReplayStore(),
-      required: (id) => findRule(policy.current(), id)?.rule.jwtSvidReplayProtection ?? false,
-    },
-  });
   const onCommitted = () => sealer.notify();
   const common = {
     store,
@@ -197,7 +261,38 @@ function buildServices(config: BrokerConfig, opts: AppOptions, core: Core, bundl
     logger: opts.logger,
     onCommitted,
   };
-  const issuance = createIssuanceService({ ...common, rateLimiter: createRateLimiter() });
+  const timers = opts.timers ?? NODE_TIMERS;
+  const revocation = createRevocationEngine({
+    ...common,
+    store: core.revocationStore,
+    timers,
+    settings: config.revocation,
+  });
+  // Anomaly signals (ISSUE 4): responses act through the revocation service; the built-in detectors
+  // observe the authenticator, the issuance service and the introspector (in memory, no I/O).
+  const anomaly = createAnomalyEngine({
+    ...common,
+    responder: revocation.service,
+    bundles,
+    audience: config.audience,
+    setReceipts: core.setReceipts,
+  });
+  const authenticator = createAuthenticator({
+    bundles,
+    audience: config.audience,
+    clock,
+    replay: {
+      store: opts.replayStore ?? createMemoryReplayStore(),
+      required: (id) => findRule(policy.current(), id)?.rule.jwtSvidReplayProtection ?? false,
+    },
+    observer: anomaly.observer,
+  });
+  const issuance = createIssuanceService({
+    ...common,
+    rateLimiter: createRateLimiter(),
+    quarantines: core.revocationStore,
+    anomaly: anomaly.observer,
+  });
   const issuers = [...new Set(jwtProviders.map((p) => p.issuer))];
   const introspector = createIntrospector({
     keyring,
@@ -206,21 +301,28 @@ function buildServices(config: BrokerConfig, opts: AppOptions, core: Core, bundl
     issuer: issuers.length === 1 ? issuers[0] : undefined,
     store,
     clock,
+    observer: anomaly.observer,
   });
-  const timers = opts.timers ?? NODE_TIMERS;
   const interval = opts.sweepIntervalMs === undefined ? {} : { intervalMs: opts.sweepIntervalMs };
   return {
     authenticator,
-    tasks: createTaskService(common),
+    revocation,
+    revocations: revocation.service,
+    anomaly,
+    tasks: createTaskService({ ...common, revoker: revocation.worker }),
     issuance,
     introspector,
     tokenExchange: createTokenExchange({ authenticator, issuance, providers }),
-    sweeper: createExpirySweeper({ ...common, timers, ...interval }),
+    sweeper: createExpirySweeper({ ...common, revoker: revocation.worker, timers, ...interval }),
   };
 }
 
 /** Periodic sealing on the timer seam (commits also ask for a seal at once). */
-function sealSchedule(sealer: LedgerSealer, timers: SweepTimers, intervalMs: number) {
+function sealSchedule(
+  sealer: Pick<LedgerSealer, 'notify' | 'idle'>,
+  timers: SweepTimers,
+  intervalMs: number,
+) {
   let handle: unknown;
   let running = false;
   const loop = (): void => {
@@ -257,24 +359,48 @@ function sealSchedule(sealer: LedgerSealer, timers: SweepTimers, intervalMs: num
 export async function createApp(config: BrokerConfig, opts: AppOptions): Promise<App> {
   const log = opts.logger.child({ component: 'app' });
   const db = await openDatabase(config, opts);
+  // The development CA signs the broker's JWT-SVID in dev-ca mode; trust() creates it after the
+  // providers, so the source reads it late (at the first vault login).
+  const late: { devCa?: DevCa } = {};
+  const devSvid = config.identity.mode === 'dev-ca' && !opts.bundles;
+  const brokerJwtSvid =
+    opts.brokerJwtSvid ?? (devSvid ? devCaJwtSvidSource(() => late.devCa, opts.clock) : undefined);
   let core: Core;
   try {
-    core = await buildCore(config, opts, db, log);
+    core = await buildCore(config, { ...opts, brokerJwtSvid }, db, log);
   } catch (err) {
     await db.close();
     throw err;
   }
   try {
     const { bundles, devCa } = await trust(config, opts);
+    late.devCa = devCa;
     const services = buildServices(config, opts, core, bundles);
     const sealing = sealSchedule(core.sealer, opts.timers ?? NODE_TIMERS, opts.sealIntervalMs ?? 1000);
+    // Replicas sharing the database key store adopt each other's key rotations (a no-op otherwise).
+    const keyRefresh = sealSchedule(
+      {
+        notify: () => void core.keyring.refresh().catch(() => log.warn('task token key refresh failed')),
+        idle: async () => undefined,
+      },
+      opts.timers ?? NODE_TIMERS,
+      KEY_REFRESH_MS,
+    );
     const { store, chain, sealer, policy, providers, keyring } = core;
+    // Catch-ups reach back one task-token lifetime: older events concern expired tokens only.
+    const revocationFeed = createRevocationFeed({
+      db,
+      clock: opts.clock,
+      logger: opts.logger,
+      horizonSeconds: keyring.overlapSeconds,
+    });
     return Object.freeze({
       config,
       clock: opts.clock,
       logger: opts.logger,
       ...{ store, chain, sealer, policy, providers, keyring, bundles, devCa },
       ...services,
+      revocationFeed,
       jwks: () => keyring.jwks(opts.clock.now()),
       ready: () =>
         db.query('SELECT 1').then(
@@ -283,11 +409,18 @@ export async function createApp(config: BrokerConfig, opts: AppOptions): Promise
         ),
       async start() {
         services.sweeper.start();
+        services.revocation.start();
         sealing.start();
+        keyRefresh.start();
       },
       async stop() {
+        // Built-in signals in flight finish before the database closes.
+        await services.anomaly.stop();
         await services.sweeper.stop();
+        await services.revocation.stop();
         await sealing.stop();
+        await keyRefresh.stop();
+        await revocationFeed.stop();
         policy.close();
         await db.close();
       },

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseEndpointAddress, type EndpointAddress } from '../spiffe/workload-api/endpoint-address.js';
 import { TrustDomain } from '../spiffe/trust-domain.js';
 import { BrokerError } from './errors.js';
+import { parseRevocationSettings, type RevocationSettings } from './revocation/revocation-settings.js';
 
 /** Where the broker keeps its state: a Postgres server, or embedded PGlite in the data directory. */
 export type DatabaseConfig =
@@ -27,8 +28,20 @@ export interface BrokerConfig {
   /** Provider name → `{kind, ...adapter fields}`; each adapter validates its own fields at build. */
   readonly providers: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly http: { readonly host: string; readonly port: number };
-  readonly grpc: { readonly socketPath: string };
+  /** The gRPC API: always on the Unix socket; on TCP with mutual TLS when `tcp` is set. */
+  readonly grpc: {
+    readonly socketPath: string;
+    readonly tcp?: { readonly host: string; readonly port: number };
+  };
   readonly identity: IdentityConfig;
+  /**
+   * The key-encryption key file (32 bytes; `TASKPASS_KEY_ENCRYPTION_KEY_FILE`). When set, the
+   * task-token signing keys live in the database, sealed under it, and every replica shares them;
+   * otherwise in `<data-dir>/task-tokens/` (one broker only).
+   */
+  readonly keyEncryptionKeyFile: string | undefined;
+  /** Revocation retries and waits (`revocation:`; docs/revocation.md). */
+  readonly revocation: RevocationSettings;
 }
 
 /** `BROKER_CONFIG_INVALID` listing every problem, each prefixed by the setting it concerns. */
@@ -61,6 +74,8 @@ const FILE_KEYS = [
   'http',
   'grpc',
   'spiffe_endpoint_socket',
+  'revocation',
+  'key_encryption_key_file',
 ];
 
 /** Reads one setting: the environment wins over the file (12-factor), then the default. */
@@ -81,6 +96,25 @@ function port(value: unknown, problems: string[]): number {
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535) return n;
   problems.push('http.port (TASKPASS_HTTP_PORT): must be a port number 0..65535');
   return 8443;
+}
+
+/**
+ * The gRPC TCP+mTLS listener: on when a port is given (`grpc.tcp.port` / `TASKPASS_GRPC_PORT`), on
+ * `grpc.tcp.host` / `TASKPASS_GRPC_HOST` (default 127.0.0.1).
+ */
+function grpcTcp(
+  src: ConfigSources,
+  grpc: Record<string, unknown>,
+  problems: string[],
+): { host: string; port: number } | undefined {
+  const tcp = sub(grpc, 'tcp');
+  const rawPort = src.env['TASKPASS_GRPC_PORT'] ?? tcp['port'];
+  const host = str(src.env['TASKPASS_GRPC_HOST'] ?? tcp['host'], 'grpc.tcp.host', problems, '127.0.0.1');
+  if (rawPort === undefined || rawPort === '') return undefined;
+  const n = typeof rawPort === 'string' ? Number(rawPort) : rawPort;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535) return { host, port: n };
+  problems.push('grpc.tcp.port (TASKPASS_GRPC_PORT): must be a port number 0..65535');
+  return undefined;
 }
 
 function trustDomain(value: string, problems: string[]): TrustDomain {
@@ -151,11 +185,14 @@ function sub(obj: Record<string, unknown>, key: string): Record<string, unknown>
  * Parses the broker's configuration from the environment and an optional file, applying the
  * development defaults: data directory `./.taskpass`; embedded PGlite in `<data-dir>/pglite` unless
  * `DATABASE_URL`; policy `examples/policy.yaml`; trust domain `taskpass.local`; audience
- * `taskpass-broker`; HTTP on `127.0.0.1:8443`; gRPC on `<data-dir>/broker.sock`; the development CA
+ * `taskpass-broker`; HTTP on `127.0.0.1:8443`; gRPC on `<data-dir>/broker.sock` (and on TCP with
+ * mutual TLS when a gRPC port is given); the development CA
  * unless `SPIFFE_ENDPOINT_SOCKET` names a SPIRE agent; one `jwt` provider `crm-api`. Environment:
  * `TASKPASS_DATA_DIR`, `DATABASE_URL`, `TASKPASS_POLICY_FILE`, `TASKPASS_TRUST_DOMAIN`,
  * `TASKPASS_AUDIENCE`, `TASKPASS_ISSUER`, `TASKPASS_HTTP_HOST`, `TASKPASS_HTTP_PORT`,
- * `TASKPASS_GRPC_SOCKET`, `SPIFFE_ENDPOINT_SOCKET`; the file uses the snake_case keys.
+ * `TASKPASS_GRPC_SOCKET`, `TASKPASS_GRPC_HOST`, `TASKPASS_GRPC_PORT`, `SPIFFE_ENDPOINT_SOCKET`,
+ * `TASKPASS_KEY_ENCRYPTION_KEY_FILE`; the
+ * file uses the snake_case keys (`grpc: {socket, tcp: {host, port}}`).
  *
  * @throws {ConfigInvalidError} `BROKER_CONFIG_INVALID` listing every problem, not just the first.
  */
@@ -184,9 +221,16 @@ export function parseConfig(src: ConfigSources): BrokerConfig {
     problems,
     '',
   );
+  const tcp = grpcTcp(src, sub(file, 'grpc'), problems);
   const endpoint = str(
     setting(src, file, 'SPIFFE_ENDPOINT_SOCKET', 'spiffe_endpoint_socket'),
     'spiffe_endpoint_socket',
+    problems,
+    '',
+  );
+  const kekFile = str(
+    setting(src, file, 'TASKPASS_KEY_ENCRYPTION_KEY_FILE', 'key_encryption_key_file'),
+    'key_encryption_key_file',
     problems,
     '',
   );
@@ -219,8 +263,13 @@ export function parseConfig(src: ConfigSources): BrokerConfig {
     issuer,
     providers: providers(file['providers'], issuer, problems),
     http: { host, port: httpPort },
-    grpc: { socketPath: grpcSocket === '' ? join(dataDir, 'broker.sock') : path(grpcSocket) },
+    grpc: {
+      socketPath: grpcSocket === '' ? join(dataDir, 'broker.sock') : path(grpcSocket),
+      ...(tcp !== undefined && { tcp }),
+    },
     identity: identity(endpoint, problems),
+    keyEncryptionKeyFile: kekFile === '' ? undefined : path(kekFile),
+    revocation: parseRevocationSettings(file['revocation'], src.env, problems),
   };
   if (problems.length > 0) throw new ConfigInvalidError(problems);
   return deepFreeze(config);

@@ -15,9 +15,12 @@ import {
   type WorkloadSource,
 } from '../spiffe/workload-api/index.js';
 import { httpPortsFromApp } from './api/app-ports.js';
+import { createDevCaSvid, type RotatingSvid } from './api/grpc/dev-ca-svid.js';
+import { createGrpcServer, type GrpcServer, type GrpcTlsIdentity } from './api/grpc/server.js';
 import { createHttpServer } from './api/http/server.js';
 import { brokerHttpsOptions, type BrokerHttpsOptions } from './api/http/tls.js';
 import { createApp, type App, type AppOptions } from './app.js';
+import { agentJwtSvidSource } from './broker-jwt-svid.js';
 import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { ReloadResult } from './policy/policy-watcher.js';
@@ -57,6 +60,10 @@ export interface RunningBroker {
   readonly tls: boolean;
   /** The development Workload API address (`unix:///…`), when served. */
   readonly workloadApi: string | undefined;
+  /** The gRPC API's Unix socket as a gRPC target (`unix:///…`). */
+  readonly grpcSocket: string;
+  /** The gRPC API's TCP+mTLS listener as bound (`host:port`), when configured. */
+  readonly grpcUrl: string | undefined;
   /** Reloads the policy file now (what SIGHUP does). */
   reload(): Promise<ReloadResult>;
   /** Stops accepting requests, lets in-flight ones finish, stops background work. Idempotent. */
@@ -67,7 +74,9 @@ type Closer = () => Promise<void> | void;
 
 /**
  * Starts the broker (DESIGN.md "Interfaces"): builds the app, serves the HTTP API on
- * `config.http.host:port`, and in `dev-ca` mode optionally the development Workload API.
+ * `config.http.host:port`, the gRPC API on `config.grpc.socketPath` (and on TCP with mutual TLS when
+ * `config.grpc.tcp` is set, see {@link listenGrpc}), and in `dev-ca` mode optionally the development
+ * Workload API.
  *
  * Transport: with `identity.mode = workload-api` the broker takes its X509-SVID and the trust bundles
  * from the SPIRE agent and serves HTTPS (mTLS optional, bearer JWT-SVIDs accepted; see `tls.ts`),
@@ -87,11 +96,12 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
     for (const close of closers.splice(0).reverse()) await close();
   };
   try {
-    const bound: { http?: FastifyInstance } = {};
+    const bound: { http?: FastifyInstance; grpc?: GrpcServer } = {};
     const agent = await agentSource(config, deps, () => {
       // The agent rotated the SVID (or the bundles): new connections get the new one.
       const server = bound.http?.server as unknown as TlsServer | undefined;
       if (server && agent) server.setSecureContext(httpsFrom(agent.source));
+      bound.grpc?.rekey();
     });
     if (agent) closers.push(agent.close);
     const source = agent?.source;
@@ -101,24 +111,38 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       ...deps.app,
       clock: deps.clock,
       logger: deps.logger,
-      ...(source && { bundles: source }),
+      ...(source && { bundles: source, brokerJwtSvid: agentJwtSvidSource(source) }),
     });
     closers.push(() => app.stop());
     const http = await listenHttp(app, config, deps, source && httpsFrom(source));
     bound.http = http;
     closers.push(() => http.close());
+    const grpc = await listenGrpc(app, config, deps, source);
+    bound.grpc = grpc.server;
+    closers.push(grpc.close);
     const workloadApi = await devWorkloadApi(app, deps);
     if (workloadApi) closers.push(() => workloadApi.stop());
     const reload = () => reloadPolicy(app, log);
     const unsubscribe = deps.onReloadSignal?.(() => void reload());
     if (unsubscribe) closers.push(unsubscribe);
     const httpUrl = boundUrl(http, source !== undefined);
-    log.info({ url: httpUrl, workload_api: workloadApi?.address }, 'broker listening');
+    const grpcUrl = grpc.server.tcpAddress();
+    log.info(
+      {
+        url: httpUrl,
+        grpc: grpc.server.socketAddress(),
+        grpc_tcp: grpcUrl,
+        workload_api: workloadApi?.address,
+      },
+      'broker listening',
+    );
     return Object.freeze({
       app,
       httpUrl,
       tls: source !== undefined,
       workloadApi: workloadApi?.address,
+      grpcSocket: grpc.server.socketAddress() as string,
+      grpcUrl,
       reload,
       stop: stopAll,
     });
@@ -187,6 +211,57 @@ async function listenHttp(
     await http.close();
     throw err;
   }
+}
+
+/**
+ * The gRPC API (`taskpass.v1.Broker`) over the same ports as HTTP: on the Unix socket, and on TCP with
+ * mutual TLS when configured, presenting the broker's X509-SVID: the agent's (rotated with it) in
+ * `workload-api` mode, else one minted from the development CA as `spiffe://<td>/taskpass/broker`
+ * (with DNS SAN `localhost`, for clients that check a host name) and re-minted at half its lifetime.
+ */
+async function listenGrpc(
+  app: App,
+  config: BrokerConfig,
+  deps: BrokerDeps,
+  source: WorkloadSource | undefined,
+): Promise<{ server: GrpcServer; close: () => Promise<void> }> {
+  const tcp = config.grpc.tcp;
+  const bound: { server?: GrpcServer } = {};
+  let svid: RotatingSvid | undefined;
+  let identity: (() => GrpcTlsIdentity) | undefined;
+  if (tcp && source) identity = () => ({ svid: source.x509Svid(), bundles: source.bundles().bundles() });
+  else if (tcp) {
+    const ca = app.devCa;
+    if (ca === undefined)
+      throw new BrokerError('BROKER_CONFIG_INVALID', 'grpc tcp needs an x509-svid source');
+    const minted = await createDevCaSvid({
+      ca,
+      clock: deps.clock,
+      logger: deps.logger.child({ component: 'grpc' }),
+      onRotate: () => bound.server?.rekey(),
+      dnsNames: ['localhost'],
+      ...(deps.app?.timers && { timers: deps.app.timers }),
+    });
+    svid = minted;
+    identity = () => ({ svid: minted.current(), bundles: [ca.bundle()] });
+  }
+  const server = createGrpcServer(httpPortsFromApp(app), {
+    logger: deps.logger,
+    socketPath: config.grpc.socketPath,
+    ...(tcp && identity && { tcp: { ...tcp, identity } }),
+  });
+  bound.server = server;
+  const close = async (): Promise<void> => {
+    svid?.stop();
+    await server.stop();
+  };
+  try {
+    await server.listen();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, close };
 }
 
 /** The development Workload API over the app's own CA (one CA for the broker and the socket). */

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Builds the interop peers that taskpass's test/interop suites run against, from the Go module proxy:
 #   - SPIRE's spire-server and spire-agent, pinned to SPIRE_VERSION, built from the spire module;
-#   - the go-spiffe v2 client under test/interop/go-spiffe-client (pinned by its go.mod/go.sum).
-# Both land in a cache dir (TASKPASS_PEERS_DIR, default ~/.cache/taskpass) and are reused while they
-# still run (SPIRE) or while the client's sources are unchanged (keyed by a hash of them).
+#   - the go-spiffe v2 client under test/interop/go-spiffe-client (pinned by its go.mod/go.sum);
+# and, from PyPI, moto's server (AWS STS and IAM on loopback for the aws-sts provider suites), pinned
+# to MOTO_VERSION, in a Python venv.
+# All land in a cache dir (TASKPASS_PEERS_DIR, default ~/.cache/taskpass) and are reused while they
+# still run (SPIRE, moto) or while the client's sources are unchanged (keyed by a hash of them).
 #
 # Usage: scripts/install-peers.sh [--dry-run]
 # Prints, on stdout and only there, the paths as KEY=VALUE lines, ready for `eval` or `source`:
 #   TASKPASS_SPIRE_BIN_DIR=/…/spire-v1.13.3/bin
 #   TASKPASS_GO_SPIFFE_CLIENT=/…/go-spiffe-client-<hash>/go-spiffe-client
+#   TASKPASS_MOTO_BIN=/…/moto-5.2.5/bin/moto_server
 # Progress goes to stderr. Exits non-zero when a peer cannot be built.
 #
 # Why not `go install github.com/spiffe/spire/cmd/spire-server@VERSION`: `go install` asks the proxy
@@ -17,6 +20,7 @@
 set -euo pipefail
 
 SPIRE_VERSION=v1.13.3
+MOTO_VERSION=5.2.5
 PEERS_DIR=${TASKPASS_PEERS_DIR:-${HOME:-/root}/.cache/taskpass}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLIENT_SRC=$REPO_ROOT/test/interop/go-spiffe-client
@@ -26,7 +30,7 @@ for arg in "$@"; do
   case $arg in
     --dry-run) DRY_RUN=1 ;;
     -h | --help)
-      sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -126,8 +130,43 @@ build_client() {
   (cd "$CLIENT_SRC" && go build -mod=readonly -trimpath -o "$CLIENT_BIN.tmp" . && mv "$CLIENT_BIN.tmp" "$CLIENT_BIN")
 }
 
+MOTO_DIR=$PEERS_DIR/moto-$MOTO_VERSION
+MOTO_BIN=$MOTO_DIR/bin/moto_server
+
+moto_works() {
+  # The marker is written last, so a venv left half-built by an interrupted install never counts.
+  [ -f "$MOTO_DIR/.installed" ] && [ -x "$MOTO_BIN" ] || return 1
+  "$MOTO_DIR/bin/python" -c 'import sys, moto, moto.server; sys.exit(moto.__version__ != sys.argv[1])' \
+    "$MOTO_VERSION" >/dev/null 2>&1
+}
+
+build_moto() {
+  if moto_works; then
+    log "moto $MOTO_VERSION already installed in $MOTO_DIR"
+    return
+  fi
+  local python=${PYTHON:-python3}
+  if ! command -v "$python" >/dev/null 2>&1; then
+    log "$python is not installed: moto cannot be installed (install Python >= 3.9 with venv)"
+    exit 1
+  fi
+  log "installing moto[server] $MOTO_VERSION into $MOTO_DIR"
+  # A venv is not relocatable (its scripts name their interpreter by path): build it in place.
+  run rm -rf "$MOTO_DIR"
+  run "$python" -m venv "$MOTO_DIR"
+  run "$MOTO_DIR/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  if [ "$DRY_RUN" = 1 ]; then return; fi
+  touch "$MOTO_DIR/.installed"
+  moto_works || {
+    log "the freshly installed moto does not import"
+    exit 1
+  }
+}
+
 build_spire
 build_client
+build_moto
 
 echo "TASKPASS_SPIRE_BIN_DIR=$SPIRE_BIN_DIR"
 echo "TASKPASS_GO_SPIFFE_CLIENT=$CLIENT_BIN"
+echo "TASKPASS_MOTO_BIN=$MOTO_BIN"

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { BrokerError } from '../../broker/errors.js';
 import {
   checkIssueRequest,
@@ -11,6 +10,7 @@ import {
   type IssuedCredential,
   type RevocationCheck,
 } from '../credential-adapter.js';
+import { signCompactJws } from './compact-jws.js';
 import { parseJwtProviderConfig, type JwtProviderConfig } from './config.js';
 import type { TaskTokenKeyring } from './signing-keys.js';
 import { TASK_TOKEN_TYPE } from './verify-task-token.js';
@@ -79,16 +79,22 @@ async function issueTaskToken(
   const exp = iat + ttl;
   const jti = randomUUID();
   const workload = ctx.workload.toString();
-  const secret = await new SignJWT({ scope: ctx.scopes.join(' '), task_id: ctx.taskId, client_id: workload })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TASK_TOKEN_TYPE })
-    .setIssuer(config.issuer)
-    .setSubject(workload)
-    .setAudience(config.audience)
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(key.privateKey);
+  const secret = signCompactJws(
+    { alg: key.alg, kid: key.kid, typ: TASK_TOKEN_TYPE },
+    {
+      iss: config.issuer,
+      sub: workload,
+      aud: config.audience,
+      iat,
+      nbf: iat,
+      exp,
+      jti,
+      scope: ctx.scopes.join(' '),
+      task_id: ctx.taskId,
+      client_id: workload,
+    },
+    key.privateKey,
+  );
   const expiresAt = new Date(exp * 1000);
   return {
     secret,

@@ -27,6 +27,30 @@ export interface TaskTokenKeyStore {
   load(): Promise<readonly StoredTaskTokenKey[] | undefined>;
   /** Replaces the stored keys atomically. @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`. */
   save(keys: readonly StoredTaskTokenKey[]): Promise<void>;
+  /**
+   * Present when several brokers share the store (the database key store): versioned reads and a
+   * compare-and-set write, so replicas adopt each other's rotations instead of overwriting them.
+   */
+  readonly shared?: SharedTaskTokenKeyStore;
+}
+
+/** A key set and the revision it was stored under (1, 2, …). */
+export interface VersionedTaskTokenKeys {
+  readonly keys: readonly StoredTaskTokenKey[];
+  readonly revision: number;
+}
+
+/** The compare-and-set half of a store shared between replicas. */
+export interface SharedTaskTokenKeyStore {
+  /** @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`. */
+  loadVersioned(): Promise<VersionedTaskTokenKeys | undefined>;
+  /**
+   * Stores `keys` as revision `expected + 1` only if the stored revision is still `expected` (0: none
+   * stored yet); resolves to false, changing nothing, when another replica got there first.
+   *
+   * @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`.
+   */
+  saveIf(keys: readonly StoredTaskTokenKey[], expected: number): Promise<boolean>;
 }
 
 /** The file name under `<dataDir>/task-tokens/`. */
@@ -70,7 +94,7 @@ export function createFileTaskTokenKeyStore(dataDir: string): TaskTokenKeyStore 
       } catch (err) {
         throw storeError(`cannot create ${directory}`, err);
       }
-      await writeAtomic(path, JSON.stringify({ version: 1, keys }, null, 2) + '\n');
+      await writeAtomic(path, serializeTaskTokenKeys(keys));
     },
   };
 }
@@ -111,7 +135,17 @@ function parseEntry(entry: unknown): StoredTaskTokenKey {
   });
 }
 
-function parseKeysFile(text: string): readonly StoredTaskTokenKey[] {
+/** The stored JSON form of a key set (the file's content; the database seals the same text). */
+export function serializeTaskTokenKeys(keys: readonly StoredTaskTokenKey[]): string {
+  return JSON.stringify({ version: 1, keys }, null, 2) + '\n';
+}
+
+/**
+ * Parses {@link serializeTaskTokenKeys} output.
+ *
+ * @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE` for anything else.
+ */
+export function parseKeysFile(text: string): readonly StoredTaskTokenKey[] {
   let file: { version?: unknown; keys?: unknown };
   try {
     file = JSON.parse(text) as typeof file;

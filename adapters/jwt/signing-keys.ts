@@ -73,6 +73,8 @@ export class TaskTokenKeyring {
   readonly overlapSeconds: number;
   readonly #store: TaskTokenKeyStore;
   #entries: readonly KeyEntry[] = [];
+  /** The shared store's revision the entries came from (0 when none stored; unused otherwise). */
+  #revision = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: TaskTokenKeyringOptions) {
@@ -98,8 +100,12 @@ export class TaskTokenKeyring {
     if (!positive(keyring.overlapSeconds)) problems.push('overlap: must be positive seconds');
     if (keyring.algorithms.length === 0) problems.push('algorithms: must name at least one algorithm');
     if (problems.length > 0) throw new AdapterConfigError(problems);
-    const stored = (await opts.store.load()) ?? [];
-    keyring.#entries = Object.freeze(await Promise.all(stored.map(restoreEntry)));
+    if (opts.store.shared) {
+      await keyring.#adopt((await opts.store.shared.loadVersioned()) ?? { keys: [], revision: 0 });
+    } else {
+      const stored = (await opts.store.load()) ?? [];
+      keyring.#entries = Object.freeze(await Promise.all(stored.map(restoreEntry)));
+    }
     await keyring.rotateIfDue(opts.now);
     return keyring;
   }
@@ -113,6 +119,26 @@ export class TaskTokenKeyring {
    */
   rotateIfDue(now: Date): Promise<boolean> {
     const run = this.#queue.then(() => this.#rotate(now.getTime()));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Re-reads a shared store and adopts the key set when another replica changed it (rotation), so
+   * this replica's JWKS and introspection know every key any replica signs with. A no-op for an
+   * unshared store. Resolves to whether the keys changed.
+   *
+   * @throws {BrokerError} `BROKER_ADAPTER_KEY_STORE`.
+   */
+  refresh(): Promise<boolean> {
+    const shared = this.#store.shared;
+    if (shared === undefined) return Promise.resolve(false);
+    const run = this.#queue.then(async () => {
+      const latest = await shared.loadVersioned();
+      if (latest === undefined || latest.revision === this.#revision) return false;
+      await this.#adopt(latest);
+      return true;
+    });
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -161,7 +187,39 @@ export class TaskTokenKeyring {
     });
   }
 
+  async #adopt(latest: { keys: readonly StoredTaskTokenKey[]; revision: number }): Promise<void> {
+    const known = new Map(this.#entries.map((e) => [`${e.stored.kid}/${e.stored.retiredAt ?? ''}`, e]));
+    const entries = await Promise.all(
+      latest.keys.map((k) => known.get(`${k.kid}/${k.retiredAt ?? ''}`) ?? restoreEntry(k)),
+    );
+    this.#entries = Object.freeze(entries);
+    this.#revision = latest.revision;
+  }
+
   async #rotate(t: number): Promise<boolean> {
+    const shared = this.#store.shared;
+    if (shared === undefined) {
+      // An unshared store never conflicts.
+      return (await this.#rotateOnce(t, (next) => this.#store.save(next).then(() => true))) === true;
+    }
+    // Compare-and-set: on a lost race adopt the winner's keys and decide again (it has usually
+    // rotated already, so nothing is left to do). Bounded, so a store that keeps changing fails.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const revision = this.#revision;
+      const saved = await this.#rotateOnce(t, (next) => shared.saveIf(next, revision));
+      if (saved !== 'conflict') {
+        if (saved) this.#revision = revision + 1;
+        return saved;
+      }
+      await this.#adopt((await shared.loadVersioned()) ?? { keys: [], revision: 0 });
+    }
+    throw new BrokerError('BROKER_ADAPTER_KEY_STORE', 'signing keys keep changing under concurrent rotation');
+  }
+
+  async #rotateOnce(
+    t: number,
+    save: (next: readonly StoredTaskTokenKey[]) => Promise<boolean>,
+  ): Promise<boolean | 'conflict'> {
     if (!this.#due(t)) return false;
     const overlapMs = this.overlapSeconds * 1000;
     const retire = (e: KeyEntry): KeyEntry => ({
@@ -180,7 +238,7 @@ export class TaskTokenKeyring {
       next = [...next, await generateEntry(alg, t)];
     }
     // Persist first: a key that signs must survive a restart, or its tokens would stop verifying.
-    await this.#store.save(next.map((e) => e.stored));
+    if (!(await save(next.map((e) => e.stored)))) return 'conflict';
     this.#entries = Object.freeze(next);
     return true;
   }

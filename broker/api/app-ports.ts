@@ -4,7 +4,8 @@
  * task list); the two checks the services do not make are made here, with the policy in force:
  *
  * - audit queries and chain verification need the `auditor` role (`authorizeRole`);
- * - introspection is open to every authenticated caller (see {@link introspectionPort}).
+ * - introspection and the revocation feed need the `resource_server` or the `operator` role
+ *   (see {@link introspectionPort}).
  *
  * @packageDocumentation
  */
@@ -26,6 +27,8 @@ import type {
   HttpPorts,
   IntrospectionPort,
   IssuedCredentialView,
+  RevocationFeedPort,
+  SignalPort,
   TaskPort,
   TokenExchangeInput,
   TokenExchangePort,
@@ -48,7 +51,11 @@ export function httpPortsFromApp(app: App): HttpPorts {
     },
     tokenExchange: tokenExchangePort(app),
     introspection: introspectionPort(app),
+    revocationFeed: revocationFeedPort(app),
     audit: auditPort(app),
+    revocations: app.revocations,
+    revocationMetrics: { snapshot: () => app.revocation.metrics() },
+    signals: signalPort(app),
     keys: { jwks: async () => app.jwks() },
     health: { ready: async () => ({ store: await app.ready() }) },
   };
@@ -108,15 +115,44 @@ function auditPort(app: App): AuditPort {
 }
 
 /**
+ * @throws {BrokerError} `BROKER_POLICY_DENIED` unless `caller` holds the `resource_server` or the
+ *   `operator` role: the callers that check tokens (resource servers) or investigate them (operators).
+ */
+export function requireResourceServer(app: App, caller: ServiceCaller): void {
+  const policy = app.policy.current();
+  if (authorizeRole(policy, caller.id, 'operator').allowed) return;
+  requireRole(app, caller, 'resource_server');
+}
+
+/**
  * RFC 7662 introspection. The caller has been authenticated by its SVID (RFC 7662 §2.1 requires the
- * protected resource to authenticate) before this runs. Policy schema v1 has no resource-server role,
- * so every authenticated workload of a trusted trust domain may introspect: a task token is a
- * broker-signed JWT, so there is nothing to scan for, and the answer only adds "revoked or not" to
- * what the public JWKS already lets anyone verify.
+ * protected resource to authenticate) before this runs, and must be a resource server or an operator
+ * (RFC 7662 §4: the endpoint must not be open to token scanning by any client).
  */
 function introspectionPort(app: App): IntrospectionPort {
   return {
-    introspect: (_caller: Caller, input) => app.introspector.introspect(input.token),
+    async introspect(caller: Caller, input) {
+      requireResourceServer(app, caller);
+      return app.introspector.introspect(input.token);
+    },
+  };
+}
+
+/** The revocation push feed (ISSUE 4), for resource servers and operators. */
+function revocationFeedPort(app: App): RevocationFeedPort {
+  return {
+    async subscribe(caller, options, onEvent, onError) {
+      requireResourceServer(app, caller);
+      return app.revocationFeed.subscribe(options, onEvent, onError);
+    },
+  };
+}
+
+/** Anomaly signals (ISSUE 4): the signal service checks the `detector` role itself. */
+function signalPort(app: App): SignalPort {
+  return {
+    submit: (caller, input) => app.anomaly.signals.signal(caller, input),
+    deliverSet: (caller, token) => app.anomaly.signals.deliverSet(caller, token),
   };
 }
 

@@ -234,7 +234,7 @@ export interface RevocationResult {
   /** Tasks moved to `revoked` by this call. */
   readonly tasks: readonly string[];
   readonly credentials: readonly RevokedCredentialView[];
-  /** Counts of `credentials` by outcome, and by provider. */
+  /** Counts of `credentials` by outcome (each credential names its provider). */
   readonly counts: {
     readonly revoked: number;
     readonly pending: number;
@@ -251,6 +251,26 @@ export interface QuarantineView {
   readonly since: Date;
   /** Who quarantined it (an operator's SPIFFE ID, or `signal:<id>` for an anomaly response). */
   readonly by: string;
+}
+
+/** A credential's row in the durable revocation queue, for operators. */
+export interface RevocationQueueView {
+  /** `pending`: retrying with backoff; `failed`: retry budget spent (`revoke_failed`), still retried; `done`. */
+  readonly state: 'pending' | 'failed' | 'done';
+  readonly attempts: number;
+  /** The catalog code of the last failed attempt (never a message). */
+  readonly lastError: string | null;
+  /** When the next attempt is due (`null` once done). */
+  readonly nextAttemptAt: Date | null;
+  /** How a `done` row ended: revoked at its backend, or closed because the credential expired. */
+  readonly outcome: 'revoked' | 'expired' | null;
+}
+
+/** A credential as operators list it (`GET /v1/credentials`): the record plus its revocation state. */
+export interface CredentialListItem extends Credential {
+  readonly revokedAt?: Date | null;
+  /** Absent or null when no revocation was ever queued for it. */
+  readonly revocation?: RevocationQueueView | null;
 }
 
 /** Operator revocation, quarantine and the revoke_failed retry (ISSUE 4). */
@@ -284,12 +304,127 @@ export interface RevocationPort {
       cursor?: string;
       limit?: number;
     },
-  ): Promise<Page<Credential>>;
+  ): Promise<Page<CredentialListItem>>;
   /**
    * Puts `revoke_failed` credentials (one, or all when `credentialId` is absent) back in the queue
    * for an immediate retry (`POST /v1/revocations/retry`); returns how many were requeued.
    */
   retryFailed(caller: Caller, input: { credentialId?: string }): Promise<{ readonly requeued: number }>;
+}
+
+/**
+ * One revocation-relevant ledger event as the feed delivers it (`GET /v1/revocations/stream`, gRPC
+ * `WatchRevocations`). `seq` is the ledger sequence (a decimal string: bigint), strictly increasing,
+ * and the resume point (`Last-Event-ID`). `jti` is set for credentials of a jwt provider.
+ */
+export interface RevocationFeedEvent {
+  readonly seq: string;
+  /** `credential.revoked`, `credential.revoke_failed`, `task.completed`, `task.failed`, `task.expired`, `task.revoked` or `workload.quarantined`. */
+  readonly type: string;
+  /** RFC 3339. */
+  readonly occurred_at: string;
+  readonly task_id: string | null;
+  readonly credential_id: string | null;
+  readonly workload: string | null;
+  readonly provider: string | null;
+  readonly jti: string | null;
+  /**
+   * RFC 3339; after it the event no longer matters (every token it concerns has expired): the
+   * credential's expiry, or the task's deadline. Null for `workload.quarantined`. (Optional in the
+   * type so that producers written before it was added still compile; the feed always sets it.)
+   */
+  readonly expires_at?: string | null;
+}
+
+/** The revocation push feed for resource servers (ISSUE 4, "Everywhere, fast"). */
+export interface RevocationFeedPort {
+  /**
+   * Delivers every revocation-relevant event after `afterSeq` (all retained ones when absent) in
+   * `seq` order, then live events as they commit on any replica, until the returned function is
+   * called. `onError` is called at most once if the subscription cannot continue (it is then closed):
+   * `BROKER_FEED_SLOW_CONSUMER`, `BROKER_FEED_STOPPED`. The promise resolves once the catch-up has been
+   * delivered; while it runs, a promise returned by `onEvent` is awaited (backpressure). Events older
+   * than the longest task-token lifetime are not replayed (they concern expired tokens only).
+   *
+   * @throws {BrokerError} `BROKER_POLICY_DENIED` unless the caller is a resource server or operator;
+   *   `BROKER_INPUT_INVALID` for an `afterSeq` that is not a non-negative integer.
+   */
+  subscribe(
+    caller: Caller,
+    options: { afterSeq?: string },
+    onEvent: (event: RevocationFeedEvent) => void | Promise<void>,
+    onError: (err: Error) => void,
+  ): Promise<() => void>;
+}
+
+/** The revocation engine's figures for `/metrics` (ISSUE 4, "Never lost": counted in `/metrics`). */
+export interface RevocationMetrics {
+  /** Queue rows retrying with backoff. */
+  readonly queuePending: number;
+  /** Queue rows whose retry budget is spent (still retried, slowly and on operator request). */
+  readonly queueFailed: number;
+  /** Credentials in status `revoke_failed`. */
+  readonly revokeFailedCredentials: number;
+  /** Backend attempts made by this replica since it started, by outcome. */
+  readonly attempts: Readonly<Record<'revoked' | 'retrying' | 'revoke_failed' | 'stale', number>>;
+}
+
+/** Read at each scrape of `/metrics` (unauthenticated, like the rest of it). */
+export interface RevocationMetricsPort {
+  snapshot(): Promise<RevocationMetrics>;
+}
+
+/** How bad a signal says things are (ISSUE 4, "Anomaly signals"). */
+export type SignalSeverity = 'low' | 'medium' | 'high' | 'critical';
+
+/** What the broker does about a signal, as the policy's `anomaly_responses` decide. */
+export type SignalResponse = 'revoke_task' | 'quarantine_workload' | 'record_only';
+
+/**
+ * A detector's signal (`POST /v1/signals` with JSON; gRPC). HTTP body: `{kind, severity, subject:
+ * {task_id} | {workload}, description?, evidence?, occurred_at?}` (docs/anomaly.md).
+ */
+export interface SignalSubmission {
+  /** `[a-z0-9_.-]{1,64}`; `broker.*` is reserved for the built-in detectors. */
+  readonly kind: string;
+  readonly severity: SignalSeverity;
+  readonly subject: { readonly taskId: string } | { readonly workload: SpiffeId };
+  readonly description?: string;
+  /** Small JSON (at most 4 KiB, 5 levels deep); never a secret. */
+  readonly evidence?: Readonly<Record<string, unknown>>;
+  readonly occurredAt?: Date;
+}
+
+/** The answer to a signal: the ledger-linked signal id and what was done (HTTP 202). */
+export interface SignalAccepted {
+  readonly signalId: string;
+  readonly kind: string;
+  readonly severity: SignalSeverity;
+  readonly response: SignalResponse;
+  /** The `anomaly_responses` rule that chose the response, or `default`. */
+  readonly rule: string;
+  /** For `revoke_task` and `quarantine_workload`: what was revoked. */
+  readonly revocation?: RevocationResult;
+  /** For `quarantine_workload`. */
+  readonly quarantine?: QuarantineView;
+}
+
+/** Anomaly signals from detectors (ISSUE 4): the callers the policy names in `roles.detectors`. */
+export interface SignalPort {
+  /**
+   * Records a signal and applies the policy's response before resolving.
+   *
+   * @throws {BrokerError} `BROKER_POLICY_DENIED` unless the caller is a detector; `BROKER_INPUT_INVALID`;
+   *   `BROKER_TASK_NOT_FOUND` (subject task); `BROKER_STORE_*`.
+   */
+  submit(caller: Caller, input: SignalSubmission): Promise<SignalAccepted>;
+  /**
+   * A Security Event Token (RFC 8417; CAEP / RISC events) pushed by the caller (RFC 8935), signed as
+   * the caller (`iss` = its SPIFFE ID) with a JWT authority of its trust domain's bundle.
+   *
+   * @throws {BrokerError} as {@link submit}, plus `BROKER_SET_*`.
+   */
+  deliverSet(caller: Caller, token: string): Promise<SignalAccepted>;
 }
 
 /** The task-token verification keys (RFC 7517 §5), public. */
@@ -312,6 +447,12 @@ export interface HttpPorts {
   readonly audit: AuditPort;
   /** Absent until the revocation engine is wired (ISSUE 4). */
   readonly revocations?: RevocationPort;
+  /** The revocation engine's gauges and counters for `/metrics` (ISSUE 4); absent when not wired. */
+  readonly revocationMetrics?: RevocationMetricsPort;
+  /** The revocation push feed (ISSUE 4); absent when not wired. */
+  readonly revocationFeed?: RevocationFeedPort;
+  /** Anomaly signals from detectors (ISSUE 4); absent when not wired. */
+  readonly signals?: SignalPort;
   readonly keys: KeysPort;
   readonly health: HealthPort;
 }

@@ -8,6 +8,7 @@ import { peerSvid } from '../../spiffe/tls.js';
 import { verifyX509Svid, type VerifiedX509Svid } from '../../spiffe/x509-svid.js';
 import { AuthError, translateVerifyError } from './auth-error.js';
 import type { ReplayStore } from './replay-store.js';
+import { NO_ANOMALY_OBSERVER, type AnomalyObserver } from '../anomaly/anomaly-observer.js';
 import { createSvidCache, type CachedJwtSvid } from './svid-cache.js';
 
 /** How a caller proved its identity. */
@@ -39,6 +40,8 @@ export interface AuthenticatorDeps {
   readonly cacheSize?: number;
   /** Narrows the JWT-SVID algorithms (default: every algorithm JWT-SVID §2.1 allows). */
   readonly algorithms?: readonly JwtSvidAlgorithm[];
+  /** Told of each replay refusal (the built-in `svid_replay` detector); no I/O, never throws. */
+  readonly observer?: Pick<AnomalyObserver, 'svidReplayed'>;
 }
 
 /** Authenticates broker callers by SVID. */
@@ -108,7 +111,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     // Keyed by (sub, jti) when the token has a jti, else by its hash ("by jti or a hash").
     const key = entry.jti === undefined ? `sha256:${hash}` : `jti:${entry.id.toString()}#${entry.jti}`;
     const verdict = await deps.replay.store.remember(key, entry.expiresAt, now);
-    if (verdict === 'replayed') throw new AuthError('replayed');
+    if (verdict === 'replayed') {
+      (deps.observer ?? NO_ANOMALY_OBSERVER).svidReplayed({ workload: entry.id, now });
+      throw new AuthError('replayed');
+    }
     if (verdict === 'full') throw new AuthError('replay_capacity');
   }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createDevCa, type DevCa } from '../../spiffe/ca/index.js';
+import type { DevCa } from '../../spiffe/ca/index.js';
 import type { Clock } from '../../spiffe/clock.js';
 import { TrustDomain } from '../../spiffe/trust-domain.js';
 
@@ -8,6 +8,10 @@ import { TrustDomain } from '../../spiffe/trust-domain.js';
 export const DEFAULT_DATA_DIR = './.taskpass';
 /** The development trust domain. `.local` is reserved for local use, so it never collides with a real one. */
 export const DEFAULT_TRUST_DOMAIN = 'taskpass.local';
+/** The audience a caller's JWT-SVID must carry unless `TASKPASS_AUDIENCE` says otherwise (as in `config.ts`). */
+export const DEFAULT_AUDIENCE = 'taskpass-broker';
+/** Where the CLI's broker commands find the broker by default: `taskpass dev`'s HTTP API. */
+export const DEFAULT_BROKER_URL = 'http://127.0.0.1:8080';
 
 /** The options every development-CA command accepts. */
 export interface DevCaFlags {
@@ -29,6 +33,8 @@ export function withDevCaFlags(cmd: Command): Command {
  * store that is unreadable or belongs to another trust domain.
  */
 export async function openDevCa(flags: DevCaFlags, clock: Clock): Promise<DevCa> {
+  // Loaded on use (X.509 and JOSE libraries): every `taskpass` invocation loads this module.
+  const { createDevCa } = await import('../../spiffe/ca/index.js');
   return createDevCa({
     trustDomain: TrustDomain.parse(flags.trustDomain),
     clock,

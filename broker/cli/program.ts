@@ -2,11 +2,14 @@ import { Command, CommanderError } from 'commander';
 import type { Clock } from '../../spiffe/clock.js';
 import { BrokerError } from '../errors.js';
 import { registerBundleCommands } from './commands/bundle.js';
+import { registerBrokerCommands } from './commands/broker-commands.js';
 import { registerDevCommand } from './commands/dev.js';
 import { registerIdCommands } from './commands/id.js';
+import { registerIntrospectCommand } from './commands/introspect.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSignalCommand } from './commands/signal.js';
 import { registerSvidCommands } from './commands/svid.js';
 import { AlreadyReported, type CliIo, toErrorPayload, writeError, writeResult } from './output.js';
 
@@ -67,6 +70,9 @@ export async function runCli(
     registerSvidCommands,
     registerBundleCommands,
     registerPolicyCommands,
+    registerBrokerCommands,
+    registerSignalCommand,
+    registerIntrospectCommand,
     ...extra,
   ])
     register(program, ctx);

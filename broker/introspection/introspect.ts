@@ -4,7 +4,8 @@ import type { TaskTokenJwks } from '../../adapters/jwt/signing-keys.js';
 import { verifyTaskToken, type VerifiedTaskToken } from '../../adapters/jwt/verify-task-token.js';
 import type { Clock } from '../../spiffe/clock.js';
 import { effectiveTaskStatus } from '../domain/task.js';
-import type { IssuanceStore } from '../store/issuance-store.js';
+import type { CredentialRecord, IssuanceStore, TaskRecord } from '../store/issuance-store.js';
+import type { AnomalyObserver } from '../anomaly/anomaly-observer.js';
 
 /** RFC 7662 §2.2 for an inactive token: nothing else may be disclosed. */
 export interface InactiveTokenResponse {
@@ -32,7 +33,11 @@ export type IntrospectionResponse = InactiveTokenResponse | ActiveTokenResponse;
 /** What {@link createIntrospector} needs. */
 export interface IntrospectorDeps {
   /** The task-token keyring's JWKS at a time (`TaskTokenKeyring.jwks`). */
-  readonly keyring: { jwks(now: Date): TaskTokenJwks };
+  readonly keyring: {
+    jwks(now: Date): TaskTokenJwks;
+    /** Re-reads keys shared with other replicas; resolves true when they changed. */
+    refresh?(): Promise<boolean>;
+  };
   /** Algorithms the broker signs with (pinned; never read from the token). */
   readonly algorithms: readonly TaskTokenAlgorithm[];
   /** The audiences of the configured `jwt` providers; a token must name one of them. */
@@ -41,6 +46,11 @@ export interface IntrospectorDeps {
   readonly issuer?: string | undefined;
   readonly store: Pick<IssuanceStore, 'findCredentialBySecretHash' | 'getTask'>;
   readonly clock: Clock;
+  /**
+   * Told when a token that verifies and is known is inactive because its task ended (the built-in
+   * `ended_task_introspection` detector). Only then, on that inactive path, is the task read for it.
+   */
+  readonly observer?: Pick<AnomalyObserver, 'endedTaskIntrospected'>;
 }
 
 /** Answers RFC 7662 introspection requests for broker task tokens. */
@@ -84,24 +94,62 @@ function activeResponse(token: VerifiedTaskToken): ActiveTokenResponse {
  * change commits (DESIGN invariant 4), before the credential rows are marked.
  */
 export function createIntrospector(deps: IntrospectorDeps): Introspector {
+  let lastRefreshMs = -Infinity;
+  const verify = (token: string, now: Date) =>
+    verifyTaskToken(token, {
+      jwks: deps.keyring.jwks(now),
+      algorithms: deps.algorithms,
+      audience: deps.audiences,
+      ...(deps.issuer === undefined ? {} : { issuer: deps.issuer }),
+      now,
+    });
+  /**
+   * A kid this replica does not know may be a key another replica rotated in a moment ago: re-read
+   * the shared keys once, at most once a second (so unknown kids cannot drive database reads).
+   */
+  const refreshed = async (now: Date): Promise<boolean> => {
+    if (deps.keyring.refresh === undefined || now.getTime() - lastRefreshMs < 1000) return false;
+    lastRefreshMs = now.getTime();
+    return deps.keyring.refresh();
+  };
+  /** Tells the observer when `task` has ended (a token of an ended task is being used). */
+  const reportEnded = (task: TaskRecord | undefined, credential: CredentialRecord, now: Date): void => {
+    if (deps.observer === undefined || task === undefined) return;
+    const status = effectiveTaskStatus(task, now);
+    if (status === 'active') return;
+    deps.observer.endedTaskIntrospected({
+      workload: task.workload,
+      taskId: task.id,
+      credentialId: credential.id,
+      taskStatus: status,
+      now,
+    });
+  };
   return Object.freeze({
     async introspect(token: string): Promise<IntrospectionResponse> {
       const now = deps.clock.now();
       if (typeof token !== 'string' || token === '' || deps.audiences.length === 0) return INACTIVE;
-      const verified = await verifyTaskToken(token, {
-        jwks: deps.keyring.jwks(now),
-        algorithms: deps.algorithms,
-        audience: deps.audiences,
-        ...(deps.issuer === undefined ? {} : { issuer: deps.issuer }),
-        now,
-      });
+      let verified = await verify(token, now);
+      if (!verified.ok && verified.code === 'BROKER_TOKEN_UNKNOWN_KID' && (await refreshed(now))) {
+        verified = await verify(token, now);
+      }
       if (!verified.ok) return INACTIVE;
       const credential = await deps.store.findCredentialBySecretHash(hashSecret(token));
-      if (credential === undefined || credential.status !== 'active') return INACTIVE;
+      if (credential === undefined) return INACTIVE;
+      if (credential.status !== 'active') {
+        if (deps.observer && credential.taskId === verified.token.taskId) {
+          // Read for the detector only: a failure here must not turn "inactive" into an error.
+          reportEnded(await deps.store.getTask(credential.taskId).catch(() => undefined), credential, now);
+        }
+        return INACTIVE;
+      }
       if (credential.expiresAt.getTime() <= now.getTime()) return INACTIVE;
       if (credential.taskId !== verified.token.taskId) return INACTIVE;
       const task = await deps.store.getTask(credential.taskId);
-      if (task === undefined || effectiveTaskStatus(task, now) !== 'active') return INACTIVE;
+      if (task === undefined || effectiveTaskStatus(task, now) !== 'active') {
+        reportEnded(task, credential, now);
+        return INACTIVE;
+      }
       if (!task.workload.equals(verified.token.subject)) return INACTIVE;
       return activeResponse(verified.token);
     },

@@ -7,6 +7,7 @@ import type {
 import { hashSecret } from '../../adapters/credential-adapter.js';
 import type { ProviderInstance, ProviderRegistry } from '../../adapters/registry.js';
 import type { Clock } from '../../spiffe/clock.js';
+import type { SpiffeId } from '../../spiffe/spiffe-id.js';
 import type { Caller } from '../auth/authenticator.js';
 import type { TtlBound } from '../domain/credential-ttl.js';
 import type { Revocability } from '../domain/credential.js';
@@ -19,6 +20,7 @@ import type { JsonValue } from '../ledger/canonical-json.js';
 import type { IssuanceStore, TaskRecord } from '../store/issuance-store.js';
 import type { IdSource } from './id-source.js';
 import { recordDenial, type DenialRecord } from './record-denial.js';
+import { NO_ANOMALY_OBSERVER, type AnomalyObserver } from '../anomaly/anomaly-observer.js';
 
 /** A credential request for one task (`POST /v1/tasks/:id/credentials`). */
 export interface IssueRequest {
@@ -56,7 +58,7 @@ function copyHandle(value: HandleValue): JsonValue {
 
 /** What {@link createIssuanceService} needs. */
 export interface IssuanceServiceDeps {
-  readonly store: Pick<IssuanceStore, 'getTask' | 'countCredentials' | 'recordIssuance' | 'recordDenial'>;
+  readonly store: Pick<IssuanceStore, 'getTask' | 'recordIssuance' | 'recordDenial'>;
   readonly providers: Pick<ProviderRegistry, 'get'>;
   readonly policy: { current(): Policy };
   readonly rateLimiter: RateLimiter;
@@ -65,6 +67,10 @@ export interface IssuanceServiceDeps {
   readonly logger: Logger;
   /** Called after each committed issuance (the ledger sealer's `notify`). */
   readonly onCommitted?: () => void;
+  /** Quarantines (ISSUE 4), read only when refusing an ended task, to give the precise code. */
+  readonly quarantines?: { isQuarantined(workload: SpiffeId): Promise<boolean> };
+  /** Told of each refusal in `authorize` (the built-in anomaly detectors); no I/O, never throws. */
+  readonly anomaly?: Pick<AnomalyObserver, 'credentialDenied'>;
 }
 
 /** Mints task-scoped credentials. */
@@ -97,7 +103,20 @@ export interface IssuanceService {
 export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceService {
   const log = deps.logger.child({ component: 'issuance' });
 
+  const observer = deps.anomaly ?? NO_ANOMALY_OBSERVER;
+  /** Tells the detectors of a refused request (in memory; the signal, if any, is raised off this path). */
+  const observe = (d: Omit<DenialRecord, 'type'>): void =>
+    observer.credentialDenied({
+      workload: d.workload,
+      taskId: d.taskId ?? '',
+      provider: d.provider ?? '',
+      why: d.why,
+      code: d.code,
+      now: d.now,
+    });
+
   async function refuse(base: Omit<DenialRecord, 'type'>): Promise<never> {
+    observe(base);
     await recordDenial(deps.store, log, { type: 'credential.denied', ...base });
     const opaque = base.code === 'BROKER_POLICY_DENIED' || base.code === 'BROKER_TASK_NOT_FOUND';
     throw new BrokerError(base.code, opaque ? undefined : base.reason);
@@ -110,15 +129,23 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
       const reason = task === undefined ? 'task does not exist' : 'task belongs to another workload';
       return refuse({ ...common, code: 'BROKER_TASK_NOT_FOUND', why: 'task', reason });
     }
+    // A quarantine revokes all of the workload's tasks, so a quarantined workload only ever reaches
+    // here with an ended task: the check costs nothing on the path that issues.
+    if (task.status !== 'active' && (await deps.quarantines?.isQuarantined(caller.id))) {
+      const reason = 'an operator must lift the quarantine';
+      return refuse({ ...common, code: 'BROKER_WORKLOAD_QUARANTINED', why: 'quarantine', reason });
+    }
     const decision = authorizeCredential(policy, caller.id, task, {
       provider: req.provider,
       scopes: req.scopes ?? [],
       ttlSeconds: req.ttlSeconds,
-      issuedForTask: await deps.store.countCredentials(task.id),
+      // Read with the task; the commit re-checks it atomically (a race is refused there).
+      issuedForTask: task.credentialsIssued,
       svidExpiresAt: caller.svidExpiresAt,
       now,
     });
     if (!decision.allowed) {
+      observe({ ...common, ...decision });
       await recordDenial(deps.store, log, { type: 'credential.denied', ...common, ...decision });
       throw denialError(decision);
     }

@@ -25,7 +25,7 @@ export function findRule(policy: Policy, workload: SpiffeId): RuleMatch | undefi
 }
 
 /**
- * The roles `caller` holds under `policy` (operator, auditor, detector), in that order. A caller may
+ * The roles `caller` holds under `policy` (operator, auditor, detector, resource_server), in that order. A caller may
  * hold several, or none. Role matchers are independent of workload rules.
  */
 export function roleOf(policy: Policy, caller: SpiffeId): readonly Role[] {

@@ -13,7 +13,9 @@ export type PolicyIssueKind =
   | 'bad_duration'
   | 'bad_scope'
   | 'bad_number'
-  | 'empty';
+  | 'empty'
+  | 'bad_value'
+  | 'bad_kind';
 
 /** One problem in a policy file, with its location. */
 export interface PolicyIssue {

@@ -27,15 +27,17 @@ import {
   type SchemaPath,
 } from './schema-checks.js';
 import { parseScopePattern } from './scope.js';
+import { ANOMALY_SECTION, checkAnomalySection } from '../anomaly/anomaly-policy-schema.js';
 
 /** The outcome of {@link checkPolicyDocument}: a policy, or every issue found. */
 export type PolicyCheck = { ok: true; policy: Policy } | { ok: false; issues: Issues };
 
-const TOP_KEYS = ['version', 'revision', 'roles', 'rules'];
+const TOP_KEYS = ['version', 'revision', 'roles', 'rules', ANOMALY_SECTION];
 const ROLE_KEYS: Readonly<Record<Role, string>> = {
   operator: 'operators',
   auditor: 'auditors',
   detector: 'detectors',
+  resource_server: 'resource_servers',
 };
 const RULE_KEYS = [
   'name',
@@ -154,7 +156,10 @@ function checkRule(value: unknown, index: number, issues: Issues): PolicyRule | 
 }
 
 function checkRoles(value: unknown, issues: Issues): Record<Role, readonly Matcher[]> {
-  const roles = { operator: [], auditor: [], detector: [] } as Record<Role, readonly Matcher[]>;
+  const roles = { operator: [], auditor: [], detector: [], resource_server: [] } as Record<
+    Role,
+    readonly Matcher[]
+  >;
   if (value === undefined) return Object.freeze(roles);
   const obj = checkObject(value, ['roles'], issues, Object.values(ROLE_KEYS));
   for (const role of ROLES) {
@@ -197,6 +202,7 @@ export function checkPolicyDocument(doc: unknown, sha256: string): PolicyCheck {
   const revision = top.revision === undefined ? undefined : checkString(top.revision, ['revision'], issues);
   const roles = checkRoles(top.roles, issues);
   const rules = top.rules === undefined ? [] : checkRules(top.rules, issues);
+  const anomaly = checkAnomalySection(top[ANOMALY_SECTION], issues);
   if (issues.length > 0) return { ok: false, issues };
   const policy: Policy = Object.freeze({
     version: POLICY_SCHEMA_VERSION,
@@ -204,6 +210,7 @@ export function checkPolicyDocument(doc: unknown, sha256: string): PolicyCheck {
     sha256,
     rules: Object.freeze(rules),
     roles,
+    anomaly,
   });
   return { ok: true, policy };
 }

@@ -1,13 +1,14 @@
 import type { Matcher } from '../../spiffe/matcher.js';
+import type { AnomalyPolicy } from '../anomaly/anomaly-policy.js';
 
 /** The schema version this broker reads (the policy file's `version` key). */
 export const POLICY_SCHEMA_VERSION = 1;
 
 /** The privileged callers a policy names, beside workloads (DESIGN.md, Users and their jobs). */
-export type Role = 'operator' | 'auditor' | 'detector';
+export type Role = 'operator' | 'auditor' | 'detector' | 'resource_server';
 
 /** Every role, in a stable order. */
-export const ROLES: readonly Role[] = Object.freeze(['operator', 'auditor', 'detector']);
+export const ROLES: readonly Role[] = Object.freeze(['operator', 'auditor', 'detector', 'resource_server']);
 
 /** A token bucket: `perSecond` tokens refill each second, up to `burst` tokens banked. */
 export interface IssuanceRate {
@@ -84,4 +85,6 @@ export interface Policy {
   readonly rules: readonly PolicyRule[];
   /** Role → the matchers of the callers holding it. */
   readonly roles: Readonly<Record<Role, readonly Matcher[]>>;
+  /** The `anomaly_responses` section: responses to signals and the built-in detectors (docs/anomaly.md). */
+  readonly anomaly: AnomalyPolicy;
 }

@@ -8,43 +8,71 @@ import { isUuid, toCredential, type CredentialRow } from './task-rows.js';
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 /**
- * Locks the task row (FOR NO KEY UPDATE) and checks it can take a credential. The lock conflicts
- * with `endTask`/`expireDueTasks`, so a task cannot end between this check and the commit: either
- * the issuance commits first and the ending sees it, or the ending commits first and this refuses.
+ * Records one issuance in ONE autocommit statement (ISSUE 3, Speed): it bumps the task's
+ * `credentials_issued` counter only if the task is active, within its deadline and under the
+ * credentials-per-task quota; inserts the credential; and appends its `credential.issued` event.
+ * Data-modifying CTEs run to completion exactly once and the statement is atomic, so the three
+ * writes commit together or not at all (invariant 1) with one round trip and one WAL flush.
+ *
+ * The UPDATE takes the task row's lock and, under READ COMMITTED, re-checks its WHERE clause on the
+ * newest row version, so it serializes against `endTask`/`expireDueTasks` exactly as the former
+ * `SELECT … FOR NO KEY UPDATE` did: either the issuance commits first and the ending sees it, or the
+ * ending commits first and this inserts nothing.
  */
-async function lockActiveTask(tx: SqlQueryable, issuance: NewIssuance): Promise<SpiffeId> {
-  const res = await tx.query<{ workload: string; status: string; deadline: Date }>(
-    'SELECT workload, status, deadline FROM tasks WHERE id = $1 FOR NO KEY UPDATE',
+const ISSUE_SQL = `
+WITH claimed AS (
+  UPDATE tasks SET credentials_issued = credentials_issued + 1
+  WHERE id = $2::uuid AND status = 'active' AND deadline > $6::timestamptz
+    AND ($11::int IS NULL OR credentials_issued < $11::int)
+  RETURNING id, workload
+), cred AS (
+  INSERT INTO credentials (id, task_id, provider, scopes, ttl_seconds, issued_at, expires_at,
+    revocation_handle, secret_hash, revocability)
+  SELECT $1::uuid, claimed.id, $3::text, $4::text[], $5::int, $6::timestamptz, $7::timestamptz,
+    $8::text::jsonb, $9::text, $10::text
+  FROM claimed
+  RETURNING *
+), event AS (
+  INSERT INTO ledger_events (occurred_at, type, workload, task_id, credential_id, provider, decision,
+    reason, rule, details)
+  SELECT $6::timestamptz, 'credential.issued', claimed.workload, claimed.id, $1::uuid, $3::text, 'allow',
+    $12::text, $13::text, $14::text::jsonb
+  FROM claimed
+  RETURNING seq
+)
+SELECT cred.* FROM cred, event`;
+
+/** Why {@link ISSUE_SQL} inserted nothing: read after the fact (the refusal path only). */
+async function refusal(db: SqlQueryable, issuance: NewIssuance): Promise<BrokerError> {
+  const res = await db.query<{ status: string; deadline: Date; credentials_issued: number }>(
+    'SELECT status, deadline, credentials_issued FROM tasks WHERE id = $1',
     [issuance.taskId],
   );
   const task = res.rows[0];
-  if (!task) throw new BrokerError('BROKER_TASK_NOT_FOUND');
+  if (!task) return new BrokerError('BROKER_TASK_NOT_FOUND');
   if (task.status !== 'active' || task.deadline <= issuance.now) {
-    throw new BrokerError('BROKER_TASK_ALREADY_ENDED');
+    return new BrokerError('BROKER_TASK_ALREADY_ENDED');
   }
-  if (issuance.maxCredentialsPerTask !== undefined) {
-    const count = await tx.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM credentials WHERE task_id = $1',
-      [issuance.taskId],
-    );
-    if ((count.rows[0]?.n ?? 0) >= issuance.maxCredentialsPerTask) {
-      throw new BrokerError('BROKER_POLICY_QUOTA_EXCEEDED', 'credentials per task');
-    }
-  }
-  return SpiffeId.parse(task.workload);
+  return new BrokerError('BROKER_POLICY_QUOTA_EXCEEDED', 'credentials per task');
 }
 
-/** Inserts a credential row and its `credential.issued` event in the caller's transaction. */
-export async function recordIssuanceTx(tx: SqlQueryable, issuance: NewIssuance): Promise<CredentialRecord> {
+/** Inserts a credential row and its `credential.issued` event atomically (see {@link ISSUE_SQL}). */
+export async function recordIssuanceStatement(
+  db: SqlQueryable,
+  issuance: NewIssuance,
+): Promise<CredentialRecord> {
   if (!isUuid(issuance.taskId)) throw new BrokerError('BROKER_TASK_NOT_FOUND');
   if (!isUuid(issuance.id) || !HEX_SHA256.test(issuance.secretHash)) {
     throw new BrokerError('BROKER_INPUT_INVALID', 'credential id or secret hash');
   }
-  const workload = await lockActiveTask(tx, issuance);
-  const res = await tx.query<CredentialRow>(
-    `INSERT INTO credentials (id, task_id, provider, scopes, ttl_seconds, issued_at, expires_at,
-       revocation_handle, secret_hash, revocability)
-     VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8::text::jsonb, $9, $10) RETURNING *`,
+  const details = {
+    scopes: [...issuance.scopes],
+    ttl_seconds: issuance.ttlSeconds,
+    expires_at: issuance.expiresAt.toISOString(),
+    revocability: issuance.revocability,
+  };
+  const res = await db.query<CredentialRow>(
+    ISSUE_SQL,
     [
       issuance.id,
       issuance.taskId,
@@ -56,28 +84,16 @@ export async function recordIssuanceTx(tx: SqlQueryable, issuance: NewIssuance):
       JSON.stringify(issuance.revocationHandle),
       issuance.secretHash,
       issuance.revocability,
+      issuance.maxCredentialsPerTask ?? null,
+      issuance.reason ?? null,
+      issuance.rule ?? null,
+      JSON.stringify(details),
     ],
+    { name: 'taskpass_record_issuance' },
   );
-  await insertEvents(tx, [
-    {
-      type: 'credential.issued',
-      occurredAt: issuance.now,
-      workload,
-      taskId: issuance.taskId,
-      credentialId: issuance.id,
-      provider: issuance.provider,
-      decision: 'allow',
-      reason: issuance.reason ?? null,
-      rule: issuance.rule ?? null,
-      details: {
-        scopes: [...issuance.scopes],
-        ttl_seconds: issuance.ttlSeconds,
-        expires_at: issuance.expiresAt.toISOString(),
-        revocability: issuance.revocability,
-      },
-    },
-  ]);
-  return toCredential(res.rows[0] as CredentialRow);
+  const row = res.rows[0];
+  if (!row) throw await refusal(db, issuance);
+  return toCredential(row);
 }
 
 /** Moves credentials to `revoked`/`revoke_failed` with one event each, in the caller's transaction. */

@@ -22,13 +22,19 @@ export type LedgerEventType =
   | 'credential.revoked'
   | 'credential.revoke_failed'
   | 'signal.received'
+  | 'signal.responded'
   | 'workload.quarantined'
+  | 'workload.quarantine_lifted'
+  | 'revocation.requested'
+  | 'credential.expired'
   | 'policy.reloaded';
 
 /** A stored task: the domain {@link Task} plus when and why it ended. */
 export interface TaskRecord extends Task {
   readonly endedAt: Date | null;
   readonly endReason: string | null;
+  /** Credentials ever issued for the task (the credentials-per-task quota; checked again at commit). */
+  readonly credentialsIssued: number;
 }
 
 /** A stored credential: the domain {@link Credential} plus what the store keeps. Never the secret. */

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { BrokerError } from '../errors.js';
+import { listenPg } from './pg-listener.js';
 import { isConnectionError } from './sql-errors.js';
-import type { SqlExecutor, SqlQueryable, SqlResult } from './sql-executor.js';
+import type { QueryOptions, SqlExecutor, SqlQueryable, SqlResult } from './sql-executor.js';
 
 /** How to reach a PostgreSQL server. */
 export interface PgExecutorOptions {
@@ -28,9 +29,17 @@ function translateConnection(err: unknown): unknown {
 
 function queryable(client: pg.Pool | pg.PoolClient): SqlQueryable {
   return {
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
+    async query<R>(
+      sql: string,
+      params: readonly unknown[] = [],
+      options: QueryOptions = {},
+    ): Promise<SqlResult<R>> {
       try {
-        const res = await client.query(sql, [...params]);
+        const values = [...params];
+        // A named statement is parsed and planned once per pooled connection, then only bound.
+        const res = await (options.name === undefined
+          ? client.query(sql, values)
+          : client.query({ name: options.name, text: sql, values }));
         return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length };
       } catch (err) {
         throw translateConnection(err);
@@ -102,6 +111,9 @@ export function createPgExecutor(options: PgExecutorOptions): SqlExecutor {
         client.release(broken);
       }
     },
+    // NOTIFY listeners get a dedicated connection each, outside the pool (see pg-listener.ts).
+    listen: (channel, handlers) =>
+      listenPg({ url: options.url, label: options.schema ?? 'public' }, channel, handlers),
     close(): Promise<void> {
       closed ??= pool.end();
       return closed;

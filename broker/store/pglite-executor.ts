@@ -51,6 +51,15 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
       if (db.closed) return Promise.reject(closedError());
       return db.transaction((tx) => fn(queryable(tx, isClosed)));
     },
+    // PGlite is one in-process session: a notification is delivered to its own listeners when the
+    // notifying transaction commits, and there is no connection to lose.
+    async listen(channel, handlers) {
+      if (db.closed) throw closedError();
+      const unlisten = await db.listen(channel, (payload) => handlers.notify(payload));
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
     close(): Promise<void> {
       closed ??= db.close();
       return closed;

@@ -12,6 +12,15 @@ export interface SqlResult<R> {
   readonly rowCount: number;
 }
 
+/** How to run one statement. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name and reuse its plan (the hot paths:
+   * issuance). The name must be unique to the SQL text. PGlite, a single session, ignores it.
+   */
+  readonly name?: string;
+}
+
 /** Something that runs SQL: the executor itself (autocommit) or an open transaction. */
 export interface SqlQueryable {
   /**
@@ -23,7 +32,11 @@ export interface SqlQueryable {
    * @throws {BrokerError} `BROKER_STORE_UNAVAILABLE` when the database cannot be reached; the
    *   engine's own error (with a SQLSTATE `code`) for a failed statement.
    */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<SqlResult<R>>;
   /**
    * Runs a script of several statements without parameters (migrations).
    *
@@ -44,6 +57,27 @@ export interface SqlExecutor extends SqlQueryable {
    *   connection drops before COMMIT is acknowledged; whatever `fn` throws otherwise.
    */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Listens on a NOTIFY `channel` (on pg: one dedicated connection outside the pool, re-established
+   * with backoff when it drops). See {@link SqlListenHandlers}. Resolves once the first LISTEN is
+   * in effect, with a function that stops listening.
+   *
+   * @throws {BrokerError} `BROKER_STORE_UNAVAILABLE` when the first LISTEN cannot be set up.
+   */
+  listen(channel: string, handlers: SqlListenHandlers): Promise<() => Promise<void>>;
   /** Releases connections (pg) or shuts the embedded engine down (PGlite). Idempotent. */
   close(): Promise<void>;
+}
+
+/** What a {@link SqlExecutor.listen} caller is told. */
+export interface SqlListenHandlers {
+  /** A notification, delivered only after the notifying transaction committed. */
+  notify(payload: string): void;
+  /**
+   * LISTEN is in effect again after a lost connection. Notifications sent while it was down are
+   * lost, so the caller must re-read what it follows (catch-up).
+   */
+  reconnected?(): void;
+  /** The listening connection dropped; a reconnect is under way. */
+  lost?(err: Error): void;
 }

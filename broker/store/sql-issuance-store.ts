@@ -1,6 +1,6 @@
 import { BrokerError } from '../errors.js';
 import type { SpiffeId } from '../../spiffe/spiffe-id.js';
-import { markCredentialsTx, recordIssuanceTx } from './credential-ops.js';
+import { markCredentialsTx, recordIssuanceStatement } from './credential-ops.js';
 import type { IssuanceStore, LedgerEventInput } from './issuance-store.js';
 import { insertEvents, selectEvents } from './ledger-sql.js';
 import { withStoreErrors } from './sql-errors.js';
@@ -67,7 +67,8 @@ function writers(db: SqlExecutor): Omit<IssuanceStore, Readers> {
       return tx((t) => endTaskTx(t, input));
     },
     expireDueTasks: ({ now, limit }) => tx((t) => expireDueTasksTx(t, now, limit)),
-    recordIssuance: (issuance) => tx((t) => recordIssuanceTx(t, issuance)),
+    // One autocommit statement, not a transaction: see recordIssuanceStatement.
+    recordIssuance: (issuance) => withStoreErrors(() => recordIssuanceStatement(db, issuance)),
     async recordDenial(event) {
       const [stored] = await tx((t) => insertEvents(t, [{ ...event, decision: 'deny' }]));
       return stored!;

@@ -2,7 +2,11 @@ import { BrokerError } from '../errors.js';
 import type { SpiffeId } from '../../spiffe/spiffe-id.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import type { EndedTask, EndedTaskStatus, NewTask, Page, TaskFilter, TaskRecord } from './issuance-store.js';
+import { revocationDetails } from './exposure.js';
 import { insertEvents } from './ledger-sql.js';
+import { assertNotQuarantinedTx } from './quarantine-sql.js';
+import type { CredentialDisposition } from './revocation-store.js';
+import { enqueueRevocations } from './revocation-queue-sql.js';
 import type { SqlQueryable } from './sql-executor.js';
 import { isUuid, toCredential, toTask, type CredentialRow, type TaskRow } from './task-rows.js';
 
@@ -39,6 +43,8 @@ async function checkParent(tx: SqlQueryable, parentId: string, now: Date): Promi
 
 /** Inserts a task and its `task.started` event in the caller's transaction. */
 export async function createTaskTx(tx: SqlQueryable, task: NewTask): Promise<TaskRecord> {
+  // A quarantined workload starts nothing (ISSUE 4); checked under the workload's quarantine lock.
+  await assertNotQuarantinedTx(tx, task.workload);
   await checkQuota(tx, task);
   if (task.parent) await checkParent(tx, task.parent, task.now);
   const res = await tx.query<TaskRow>(
@@ -109,18 +115,25 @@ export async function endTaskTx(
   }
   const task = toTask(row);
   const credentials = await activeCredentials(tx, [task.id]);
-  await insertEvents(tx, [endEvent(task, input.reason, credentials.length)]);
+  // Queued in this transaction: once the task has ended, its revocations cannot be lost (ISSUE 4).
+  const queued = await enqueueRevocations(tx, credentials, {
+    now: input.now,
+    reason: `task ${input.status}`,
+    revocationId: null,
+  });
+  await insertEvents(tx, [endEvent(task, input.reason, queued)]);
   return { task, activeCredentials: credentials };
 }
 
-function endEvent(task: TaskRecord, reason: string, active: number) {
+function endEvent(task: TaskRecord, reason: string, credentials: readonly CredentialDisposition[]) {
+  const endedAt = task.endedAt as Date;
   return {
     type: `task.${task.status as EndedTaskStatus}` as const,
-    occurredAt: task.endedAt as Date,
+    occurredAt: endedAt,
     workload: task.workload,
     taskId: task.id,
     reason,
-    details: { active_credentials: active },
+    details: revocationDetails(credentials, endedAt),
   };
 }
 
@@ -145,9 +158,20 @@ export async function expireDueTasksTx(tx: SqlQueryable, now: Date, limit: numbe
     task,
     activeCredentials: credentials.filter((c) => c.taskId === task.id),
   }));
+  const queued = await enqueueRevocations(tx, credentials, {
+    now,
+    reason: 'task expired',
+    revocationId: null,
+  });
   await insertEvents(
     tx,
-    ended.map((e) => endEvent(e.task, reason, e.activeCredentials.length)),
+    ended.map((e) =>
+      endEvent(
+        e.task,
+        reason,
+        queued.filter((d) => d.credential.taskId === e.task.id),
+      ),
+    ),
   );
   return ended;
 }

@@ -22,6 +22,7 @@ export interface TaskRow {
   created_at: Date;
   ended_at: Date | null;
   end_reason: string | null;
+  credentials_issued: number;
 }
 
 /** The columns of `credentials`. */
@@ -53,6 +54,7 @@ export function toTask(row: TaskRow): TaskRecord {
     createdAt: row.created_at,
     endedAt: row.ended_at,
     endReason: row.end_reason,
+    credentialsIssued: Number(row.credentials_issued),
   };
 }
 

@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../../adapters/registry.js';
 import type { Clock } from '../../spiffe/clock.js';
 import { BrokerError } from '../errors.js';
 import type { IssuanceStore } from '../store/issuance-store.js';
-import { revokeTaskCredentials } from './revoke-task-credentials.js';
 
 /** The timer seam (the fake clock provides the same pair). */
 export interface SweepTimers {
@@ -13,8 +11,9 @@ export interface SweepTimers {
 
 /** What {@link createExpirySweeper} needs. */
 export interface ExpirySweeperDeps {
-  readonly store: Pick<IssuanceStore, 'expireDueTasks' | 'markCredentials'>;
-  readonly providers: Pick<ProviderRegistry, 'has' | 'get'>;
+  readonly store: Pick<IssuanceStore, 'expireDueTasks'>;
+  /** The revocation worker, woken when expired tasks queued revocations. */
+  readonly revoker: { kick(): void };
   readonly clock: Clock;
   readonly timers: SweepTimers;
   readonly logger: Logger;
@@ -44,7 +43,8 @@ export interface ExpirySweeper {
 /**
  * Creates the expiry sweeper (ISSUE 3, Tasks and issuance; DESIGN invariant 3). Introspection already
  * treats an overdue task's tokens as inactive before the sweeper runs; the sweep makes it durable,
- * writes `task.expired`, and revokes the credentials at their backends.
+ * writes `task.expired`, and queues the credentials' backend revocations in the same transaction
+ * (ISSUE 4); the revocation worker, woken at once, carries them out.
  */
 export function createExpirySweeper(deps: ExpirySweeperDeps): ExpirySweeper {
   const log = deps.logger.child({ component: 'expiry-sweeper' });
@@ -59,9 +59,11 @@ export function createExpirySweeper(deps: ExpirySweeperDeps): ExpirySweeper {
     for (;;) {
       const now = deps.clock.now();
       const ended = await deps.store.expireDueTasks({ now, limit: batchSize });
-      if (ended.length > 0) deps.onCommitted?.();
-      for (const { task, activeCredentials } of ended) {
-        await revokeTaskCredentials(deps, activeCredentials, 'task expired', now);
+      if (ended.length > 0) {
+        deps.onCommitted?.();
+        if (ended.some((e) => e.activeCredentials.length > 0)) deps.revoker.kick();
+      }
+      for (const { task } of ended) {
         log.info({ spiffe_id: task.workload.toString(), task_id: task.id }, 'task expired');
       }
       total += ended.length;

@@ -1,62 +1,37 @@
-import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../../adapters/registry.js';
-import { BrokerError } from '../errors.js';
-import type { CredentialRecord, IssuanceStore } from '../store/issuance-store.js';
+import type { ImmediateOutcome } from '../revocation/revocation-worker.js';
+import type { CredentialRecord } from '../store/issuance-store.js';
 
-/** What {@link revokeTaskCredentials} needs. */
-export interface RevokeDeps {
-  readonly store: Pick<IssuanceStore, 'markCredentials'>;
-  readonly providers: Pick<ProviderRegistry, 'has' | 'get'>;
-  readonly logger: Logger;
-}
-
-/** The outcome: credential ids by what happened to them. */
+/** What became of an ended task's credentials by the time its call answered. */
 export interface RevokeOutcome {
+  /** Revoked at their backends (and marked in the store, with their ledger events). */
   readonly revoked: readonly string[];
-  readonly failed: readonly string[];
+  /** Still in the durable revocation queue: retried with backoff until they succeed or expire. */
+  readonly pending: readonly string[];
   /** `expires-only` credentials: nothing can kill them, their TTL bounds them (DESIGN, Credential provider). */
   readonly expiresOnly: readonly string[];
 }
 
+/** The part of the revocation worker a task ending needs. */
+export interface Revoker {
+  revokeNow(credentialIds: readonly string[]): Promise<ReadonlyMap<string, ImmediateOutcome>>;
+}
+
 /**
- * Revokes the credentials a task still had active when it ended (DESIGN invariant 3): each revocable
- * one at its backend, then marked `revoked` in the store (one ledger event each; for the `jwt`
- * provider the store's mark is the revocation, which introspection reads). A backend that fails is
- * marked `revoke_failed`, never dropped; the durable retry queue is the revocation engine's (issue 4).
- *
- * @throws {BrokerError} `BROKER_STORE_UNAVAILABLE` when the marks cannot be written (the task has
- *   already ended, so introspection reports its tokens inactive regardless).
+ * Attempts the backend revocations a task ending has just queued (DESIGN invariant 3). The store
+ * queued them in the transaction that ended the task, so nothing here can lose one: this only asks
+ * the worker to try them now and waits (bounded) for the answer, so that the common case — a backend
+ * that answers — is revoked before the workload's `complete`/`fail` call returns. A backend that
+ * fails leaves its credential `pending` in the queue, retried with backoff, `revoke_failed` after
+ * the retry budget, never dropped.
  */
-export async function revokeTaskCredentials(
-  deps: RevokeDeps,
+export async function awaitTaskRevocations(
+  revoker: Revoker,
   credentials: readonly CredentialRecord[],
-  reason: string,
-  now: Date,
 ): Promise<RevokeOutcome> {
-  const revoked: string[] = [];
-  const failed: string[] = [];
-  const expiresOnly: string[] = [];
-  await Promise.all(
-    credentials.map(async (credential) => {
-      if (credential.revocability === 'expires-only') return void expiresOnly.push(credential.id);
-      try {
-        if (!deps.providers.has(credential.provider)) {
-          throw new BrokerError('BROKER_ADAPTER_UNKNOWN_PROVIDER', credential.provider);
-        }
-        await deps.providers.get(credential.provider).revoke({ handle: credential.revocationHandle, now });
-        revoked.push(credential.id);
-      } catch (err) {
-        const code = err instanceof BrokerError ? err.code : 'BROKER_INTERNAL';
-        deps.logger.error(
-          { issuance_id: credential.id, adapter: credential.provider, err_code: code },
-          'backend revocation failed',
-        );
-        failed.push(credential.id);
-      }
-    }),
-  );
-  if (revoked.length > 0) await deps.store.markCredentials({ ids: revoked, outcome: 'revoked', reason, now });
-  if (failed.length > 0)
-    await deps.store.markCredentials({ ids: failed, outcome: 'revoke_failed', reason, now });
-  return Object.freeze({ revoked, failed, expiresOnly });
+  const expiresOnly = credentials.filter((c) => c.revocability === 'expires-only').map((c) => c.id);
+  const queued = credentials.filter((c) => c.revocability !== 'expires-only').map((c) => c.id);
+  const outcomes = await revoker.revokeNow(queued);
+  const revoked = queued.filter((id) => outcomes.get(id) === 'revoked');
+  const pending = queued.filter((id) => outcomes.get(id) !== 'revoked');
+  return Object.freeze({ revoked, pending, expiresOnly });
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { ProviderRegistry } from '../../adapters/registry.js';
 import type { Clock } from '../../spiffe/clock.js';
 import type { SpiffeId } from '../../spiffe/spiffe-id.js';
 import type { Caller } from '../auth/authenticator.js';
@@ -11,7 +10,7 @@ import { authorizeTask, denialError } from '../policy/decide.js';
 import { authorizeRole } from '../policy/match-rule.js';
 import type { Policy } from '../policy/policy-types.js';
 import type { IssuanceStore, Page, TaskFilter, TaskRecord } from '../store/issuance-store.js';
-import { revokeTaskCredentials, type RevokeOutcome } from './revoke-task-credentials.js';
+import { awaitTaskRevocations, type RevokeOutcome, type Revoker } from './revoke-task-credentials.js';
 
 /** A task start request (`POST /v1/tasks`). */
 export interface StartTaskRequest {
@@ -33,15 +32,10 @@ export interface EndedTaskResult {
 export interface TaskServiceDeps {
   readonly store: Pick<
     IssuanceStore,
-    | 'createTask'
-    | 'getTask'
-    | 'listTasks'
-    | 'endTask'
-    | 'countActiveTasks'
-    | 'recordDenial'
-    | 'markCredentials'
+    'createTask' | 'getTask' | 'listTasks' | 'endTask' | 'countActiveTasks' | 'recordDenial'
   >;
-  readonly providers: Pick<ProviderRegistry, 'has' | 'get'>;
+  /** The revocation worker: ending a task queues its revocations, then asks for them at once. */
+  readonly revoker: Revoker;
   readonly policy: { current(): Policy };
   readonly clock: Clock;
   readonly ids: IdSource;
@@ -119,7 +113,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     transitionTask(await ownedTask(caller, id), status, now);
     const ended = await deps.store.endTask({ id, status, reason, now, workload: caller.id });
     deps.onCommitted?.();
-    const credentials = await revokeTaskCredentials(deps, ended.activeCredentials, `task ${status}`, now);
+    const credentials = await awaitTaskRevocations(deps.revoker, ended.activeCredentials);
     log.info({ spiffe_id: caller.id.toString(), task_id: id, status }, 'task ended');
     return Object.freeze({ task: ended.task, credentials });
   }
@@ -157,6 +151,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       } catch (err) {
         if (err instanceof BrokerError && err.code === 'BROKER_POLICY_QUOTA_EXCEEDED') {
           const denial = { why: 'quota', reason: 'active tasks quota reached', rule: decision.rule };
+          throw await refuseStart(caller.id, now, err, denial);
+        }
+        if (err instanceof BrokerError && err.code === 'BROKER_WORKLOAD_QUARANTINED') {
+          const denial = { why: 'quarantine', reason: 'workload is quarantined', rule: decision.rule };
           throw await refuseStart(caller.id, now, err, denial);
         }
         throw err;

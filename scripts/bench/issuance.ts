@@ -9,16 +9,16 @@
 // Postgres: TASKPASS_BENCH_DATABASE_URL or DATABASE_URL (a fresh schema, dropped afterwards), else a
 // throwaway server on this machine (fsync=on, synchronous_commit=on). TASKPASS_BENCH_SECONDS sets
 // each phase's length (default 10). Prints `issuance.<figure>: <value> <unit>` lines.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fastify, type FastifyInstance } from 'fastify';
-import { generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { signCompactJws } from '../../adapters/jwt/compact-jws.js';
 import { createApp, type App } from '../../broker/app.js';
 import { httpPortsFromApp } from '../../broker/api/app-ports.js';
 import { createHttpServer } from '../../broker/api/http/server.js';
@@ -61,12 +61,18 @@ interface Counted {
 function counting(db: SqlExecutor): Counted {
   let n = 0;
   const wrap = (q: SqlQueryable): SqlQueryable => ({
-    query: (sql, params) => (n++, q.query(sql, params)),
+    query: (sql, params, options) => (n++, q.query(sql, params, options)),
     exec: (sql) => (n++, q.exec(sql)),
   });
   const transaction: SqlExecutor['transaction'] = (fn) => ((n += 2), db.transaction((tx) => fn(wrap(tx))));
   return {
-    db: { engine: db.engine, ...wrap(db), transaction, close: () => db.close() },
+    db: {
+      engine: db.engine,
+      ...wrap(db),
+      transaction,
+      listen: (channel, handlers) => db.listen(channel, handlers),
+      close: () => db.close(),
+    },
     statements: () => n,
   };
 }
@@ -149,27 +155,27 @@ async function workloadsOf(app: App): Promise<{ id: SpiffeId; bearer: string; ta
 }
 
 /**
- * The bare route: JWT-SVID verify (every request, no cache) + sign an ES256 JWT + one INSERT
+ * The bare route: JWT-SVID verify (every request, no cache) + sign an ES256 JWT (the broker's own
+ * signer, so both paths pay the same for the signature) + one INSERT
  * (autocommit, so one synchronous commit), on the same pool size and database.
  */
 async function bareServer(app: App, db: SqlExecutor): Promise<FastifyInstance> {
   await db.exec(
     'CREATE TABLE bare_issuance (id uuid PRIMARY KEY, sub text NOT NULL, token_sha text NOT NULL, at timestamptz NOT NULL)',
   );
-  const { privateKey } = await generateKeyPair('ES256');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const server = fastify({ logger: false });
   server.post('/bare', async (req, reply) => {
     const bearer = (req.headers.authorization ?? '').slice('Bearer '.length);
     const now = new Date();
     const svid = await verifyJwtSvid(bearer, app.bundles, { now, audience: app.config.audience });
     const jti = randomUUID();
-    const token = await new SignJWT({ scope: 'crm:read', jti })
-      .setProtectedHeader({ alg: 'ES256' })
-      .setSubject(svid.id.toString())
-      .setAudience('crm-api')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(privateKey);
+    const iat = Math.floor(now.getTime() / 1000);
+    const token = signCompactJws(
+      { alg: 'ES256', kid: 'bare', typ: 'at+jwt' },
+      { scope: 'crm:read', jti, sub: svid.id.toString(), aud: 'crm-api', iat, exp: iat + 300 },
+      privateKey,
+    );
     await db.query('INSERT INTO bare_issuance (id, sub, token_sha, at) VALUES ($1, $2, $3, $4)', [
       jti,
       svid.id.toString(),

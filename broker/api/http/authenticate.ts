@@ -1,39 +1,15 @@
-import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Certificate } from '../../../spiffe/bundle.js';
-import { parseDerCertificate } from '../../../spiffe/pem.js';
 import { BrokerError } from '../../errors.js';
+import { authFactsFrom, peerChain } from '../auth-facts.js';
 import type { AuthFacts, Authenticate, Caller } from '../ports.js';
+
+export { peerChain };
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller, set by {@link requireCaller}; `null` on unauthenticated routes. */
     caller: Caller | null;
   }
-}
-
-/** The longest chain taken from a TLS peer (a leaf and a few intermediates is the norm). */
-const MAX_CHAIN = 8;
-
-/** RFC 6750 §2.1: `Bearer` (case-insensitive scheme, RFC 9110 §11.1), one space, a b64token. */
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
-/**
- * The chain a TLS peer presented, leaf first, following Node's issuer links until they stop or loop.
- * Empty on a plain-HTTP connection or when the peer sent no certificate.
- */
-export function peerChain(socket: unknown): Certificate[] {
-  const tlsSocket = socket as Partial<TLSSocket>;
-  if (typeof tlsSocket.getPeerCertificate !== 'function') return [];
-  const chain: Certificate[] = [];
-  let cert: PeerCertificate | undefined = tlsSocket.getPeerCertificate(true);
-  while (cert?.raw !== undefined && chain.length < MAX_CHAIN) {
-    chain.push(parseDerCertificate(cert.raw));
-    const next: PeerCertificate | undefined = (cert as { issuerCertificate?: PeerCertificate })
-      .issuerCertificate;
-    cert = next === cert ? undefined : next;
-  }
-  return chain;
 }
 
 /**
@@ -44,15 +20,9 @@ export function peerChain(socket: unknown): Certificate[] {
  * `BROKER_AUTH_INVALID` when the `Authorization` header is not `Bearer <token>`.
  */
 export function authFactsOf(request: FastifyRequest): AuthFacts {
+  // The chain is only read when there is no Authorization header (the bearer token wins).
   const header = request.headers.authorization;
-  if (header !== undefined) {
-    const match = BEARER.exec(header);
-    if (!match) throw new BrokerError('BROKER_AUTH_INVALID', 'authorization must be a bearer token');
-    return { bearer: match[1] as string };
-  }
-  const chain = peerChain(request.raw.socket);
-  if (chain.length > 0) return { peerCertificates: chain };
-  throw new BrokerError('BROKER_AUTH_MISSING', 'present an x509-svid or a jwt-svid bearer token');
+  return authFactsFrom(header, header === undefined ? peerChain(request.raw.socket) : []);
 }
 
 /**

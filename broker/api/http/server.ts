@@ -5,12 +5,16 @@ import type { TaskTokenAlgorithm } from '../../../adapters/jwt/config.js';
 import { buildOidcDiscovery } from '../../../adapters/jwt/oidc-discovery.js';
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
+import { registerRevocationMetrics } from './revocation-metrics.js';
 import { registerOpenApi } from './openapi.js';
 import type { HttpPorts } from '../ports.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerRevocationStreamRoutes } from './routes/revocation-stream.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { registerPublicRoutes } from './routes/public.js';
+import { registerRevocationRoutes } from './routes/revocations.js';
+import { registerSignalRoutes } from './routes/signals.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import type { BrokerHttpsOptions } from './tls.js';
 
@@ -77,5 +81,9 @@ export function createHttpServer(ports: HttpPorts, opts: HttpServerOptions): Fas
   void app.register(registerCredentialRoutes, { ports });
   void app.register(registerOAuthRoutes, { ports });
   void app.register(registerAuditRoutes, { ports });
+  void app.register(registerRevocationStreamRoutes, { ports });
+  void app.register(registerRevocationRoutes, { ports });
+  void app.register(registerSignalRoutes, { ports });
+  if (ports.revocationMetrics) registerRevocationMetrics(opts.metrics, ports.revocationMetrics);
   return app;
 }

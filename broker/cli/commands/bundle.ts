@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { marshalBundle } from '../../../spiffe/bundle-json.js';
-import { encodeCertificatesPem } from '../../../spiffe/pem.js';
 import { BrokerError } from '../../errors.js';
 import { openDevCa, withDevCaFlags, type DevCaFlags } from '../dev-defaults.js';
 import type { CommandContext } from '../program.js';
@@ -19,6 +17,10 @@ export function registerBundleCommands(program: Command, ctx: CommandContext): v
         throw new BrokerError('BROKER_CLI_USAGE', '--format is spiffe or pem');
       }
       const ca = await openDevCa(flags, ctx.clock);
+      const [{ marshalBundle }, { encodeCertificatesPem }] = await Promise.all([
+        import('../../../spiffe/bundle-json.js'),
+        import('../../../spiffe/pem.js'),
+      ]);
       // The bundle is a document in its own right (not a record), so it is printed as-is.
       ctx.io.stdout(
         flags.format === 'pem'

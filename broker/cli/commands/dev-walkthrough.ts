@@ -16,53 +16,55 @@ export interface WalkthroughOptions {
 
 /**
  * What `taskpass dev` prints after it starts: a copy-paste walk-through of one task from start to
- * revocation, in POSIX shell with only `curl` and `node` (no jq). Each step prints the broker's answer.
+ * revocation, in POSIX shell with the `taskpass` CLI (its identity from the Workload API socket),
+ * plus `curl` for what a resource server asks (introspection) and `node` to pick JSON members (no jq).
+ * Each step prints the broker's answer.
  */
 export function devWalkthrough(opts: WalkthroughOptions): string {
   const { config } = opts;
   const auth = '-H "authorization: Bearer $SVID"';
-  const json = "-H 'content-type: application/json'";
-  const task =
-    '{"intent":{"name":"summarize-ticket","text":"summarise ticket 123"},' +
-    '"manifest":[{"provider":"crm-api","scopes":["crm:read"]}],"ttl_seconds":600}';
+  const introspect = `curl -sS $TASKPASS_BROKER_URL/oauth2/introspect ${auth} --data-urlencode "token=$TOKEN"; echo`;
+  const start = 'taskpass task start --intent summarize-ticket';
   return `
 taskpass dev is running: broker ${opts.broker} (API docs ${opts.broker}/docs),
 Workload API ${opts.socket}. Stop with Ctrl-C. In another terminal, paste:
 
   taskpass() { node ${opts.cli} "$@"; }
   pick() { node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8'))$1"; }
-  BROKER=${opts.broker}
+  export TASKPASS_BROKER_URL=${opts.broker}
+  # the CLI proves who it is with a JWT-SVID for ${config.audience} from the Workload API socket
+  export SPIFFE_ENDPOINT_SOCKET=${opts.socket}
 
-  # 1. a JWT-SVID for the broker's audience, from the development CA
+  # 1. start a task: what it is for, and the providers and scopes it will need
+  TASK=$(${start} --text 'summarise ticket 123' \\
+    --manifest crm-api:crm:read --ttl 10m --json | pick .id); echo "task $TASK"
+
+  # 2. a task-scoped credential: a crm-api token, its issuance in the ledger before you see it
+  TOKEN=$(taskpass credential issue --task $TASK --provider crm-api --scope crm:read)
+
+  # 3. what the CRM API would ask the broker (RFC 7662): active, with its scope and task
   SVID=$(taskpass svid mint --data-dir ${config.dataDir} --trust-domain ${config.trustDomain.name} \\
     --id ${opts.identity} --jwt --audience ${config.audience} --ttl 10m --json | pick .token)
+  ${introspect}
 
-  # 2. start a task: what it is for, and the providers and scopes it will need
-  RES=$(curl -sS $BROKER/v1/tasks ${auth} ${json} \\
-    -d '${task}'); echo "$RES"
-  TASK=$(echo "$RES" | pick .id)
+  # 4. complete the task: every credential it minted is revoked
+  taskpass task complete $TASK
 
-  # 3. a task-scoped credential: a crm-api token, its issuance in the ledger before you see it
-  RES=$(curl -sS $BROKER/v1/tasks/$TASK/credentials ${auth} ${json} \\
-    -d '{"provider":"crm-api","scopes":["crm:read"]}'); echo "$RES"
-  TOKEN=$(echo "$RES" | pick .secret)
+  # 5. the same token is now inactive, and the task gets no more credentials
+  ${introspect}
+  taskpass credential issue --task $TASK --provider crm-api --scope crm:read
 
-  # 4. what the CRM API would ask the broker (RFC 7662): active, with its scope and task
-  curl -sS $BROKER/oauth2/introspect ${auth} --data-urlencode "token=$TOKEN"; echo
+  # 6. as an operator: live tasks, and a revocation now (also --credential, --workload, --selector)
+  T2=$(${start} --manifest crm-api:crm:read --json | pick .id)
+  taskpass credential issue --task $T2 --provider crm-api --scope crm:read >/dev/null
+  taskpass tasks ls --status active
+  taskpass revoke --task $T2 --reason 'suspicious tool output'
 
-  # 5. complete the task: every credential it minted is revoked
-  curl -sS -X POST $BROKER/v1/tasks/$TASK/complete ${auth}; echo
-
-  # 6. the same token is now inactive, and the task gets no more credentials
-  curl -sS $BROKER/oauth2/introspect ${auth} --data-urlencode "token=$TOKEN"; echo
-  curl -sS $BROKER/v1/tasks/$TASK/credentials ${auth} ${json} \\
-    -d '{"provider":"crm-api","scopes":["crm:read"]}'; echo
-
-  # 7. the ledger: who got what, when, why, and when it died (add -H 'accept: text/csv' for CSV)
-  curl -sS "$BROKER/v1/audit/events?task_id=$TASK" ${auth}; echo
+  # 7. as an auditor, the ledger: who got what, when, why, and when it died (--format csv for CSV)
+  taskpass audit query --task $TASK
 
   # 8. prove nobody edited it: the hash chain verifies
-  curl -sS $BROKER/v1/audit/verify ${auth}; echo
+  taskpass audit verify
 
 Any SPIFFE Workload API client (go-spiffe, \`spire-agent api fetch -socketPath ${opts.socket.replace(/^unix:\/\//, '')}\`)
 gets ${opts.identity} from the socket. Edit ${config.policyFile} and send SIGHUP to reload it.

@@ -3,15 +3,11 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { marshalBundle } from '../../../spiffe/bundle-json.js';
 import type { SpiffeBundle } from '../../../spiffe/bundle.js';
-import { encodeCertificatesPem } from '../../../spiffe/pem.js';
 import { SpiffeId } from '../../../spiffe/spiffe-id.js';
-import { createRegistrations, type RegistrationEntry } from '../../../spiffe/workload-api/index.js';
-import { loadConfig, type BrokerConfig } from '../../config.js';
+import type { RegistrationEntry } from '../../../spiffe/workload-api/index.js';
+import type { BrokerConfig } from '../../config.js';
 import { BrokerError } from '../../errors.js';
-import { createLogger } from '../../log.js';
-import { startBroker } from '../../server.js';
 import { withDevCaFlags, type DevCaFlags } from '../dev-defaults.js';
 import { writeCliFile } from '../files.js';
 import type { CommandContext } from '../program.js';
@@ -67,6 +63,13 @@ async function runDev(flags: DevFlags, ctx: CommandContext): Promise<void> {
       `socket path is too long for a Unix socket; pass a shorter --socket`,
     );
   }
+  // The broker is loaded here rather than at the top of the module: every `taskpass` invocation
+  // loads every command module, and `taskpass id parse` should not pay for fastify, PGlite and gRPC.
+  const [{ startBroker }, { createLogger }, { createRegistrations }] = await Promise.all([
+    import('../../server.js'),
+    import('../../log.js'),
+    import('../../../spiffe/workload-api/index.js'),
+  ]);
   const config = await devConfig(flags, ctx, dataDir);
   const defaultId = SpiffeId.parse(flags.workloadId ?? `${config.trustDomain.idString}/dev/workload`);
   const registrations = createRegistrations(
@@ -87,6 +90,8 @@ async function runDev(flags: DevFlags, ctx: CommandContext): Promise<void> {
       trust_domain: config.trustDomain.name,
       audience: config.audience,
       workload_api: broker.workloadApi,
+      grpc: broker.grpcSocket,
+      ...(broker.grpcUrl !== undefined && { grpc_tcp: broker.grpcUrl }),
       default_identity: defaultId.toString(),
       policy: config.policyFile,
       bundle: bundleFiles,
@@ -118,6 +123,7 @@ async function runDev(flags: DevFlags, ctx: CommandContext): Promise<void> {
 async function devConfig(flags: DevFlags, ctx: CommandContext, dataDir: string): Promise<BrokerConfig> {
   const port = await resolvePort(flags.port);
   const policy = flags.policy ?? ctx.env['TASKPASS_POLICY_FILE'] ?? examplePolicy();
+  const { loadConfig } = await import('../../config.js');
   return loadConfig({
     env: {
       ...ctx.env,
@@ -173,6 +179,10 @@ async function writeBundleFiles(
   dataDir: string,
   bundle: SpiffeBundle,
 ): Promise<{ spiffe: string; pem: string }> {
+  const [{ marshalBundle }, { encodeCertificatesPem }] = await Promise.all([
+    import('../../../spiffe/bundle-json.js'),
+    import('../../../spiffe/pem.js'),
+  ]);
   const files = { spiffe: join(dataDir, 'bundle.json'), pem: join(dataDir, 'bundle.pem') };
   await writeCliFile(files.spiffe, marshalBundle(bundle) + '\n', 0o644);
   await writeCliFile(files.pem, encodeCertificatesPem(bundle.x509Authorities), 0o644);

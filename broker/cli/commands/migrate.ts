@@ -1,10 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig, type BrokerConfig } from '../../config.js';
+import type { BrokerConfig } from '../../config.js';
 import { BrokerError } from '../../errors.js';
-import { createMigrator, loadMigrations } from '../../store/migrator.js';
-import { createPgExecutor } from '../../store/pg-executor.js';
-import { createPgliteExecutor } from '../../store/pglite-executor.js';
 import type { SqlExecutor } from '../../store/sql-executor.js';
 import type { CommandContext } from '../program.js';
 
@@ -28,6 +25,11 @@ export function registerMigrateCommand(program: Command, ctx: CommandContext): v
     .option('--down-all', 'roll back every applied migration (drops all broker data)')
     .action(async (flags: MigrateFlags) => {
       const steps = downSteps(flags);
+      // Loaded on use: every `taskpass` invocation loads this module (CLI start-up time).
+      const [{ loadConfig }, { createMigrator, loadMigrations }] = await Promise.all([
+        import('../../config.js'),
+        import('../../store/migrator.js'),
+      ]);
       const config = await loadConfig({
         env: ctx.env,
         cwd: process.cwd(),
@@ -63,8 +65,12 @@ function downSteps(flags: MigrateFlags): number | 'all' | undefined {
 }
 
 async function openDatabase(config: BrokerConfig): Promise<SqlExecutor> {
-  if (config.database.kind === 'postgres') return createPgExecutor({ url: config.database.url });
+  if (config.database.kind === 'postgres') {
+    const { createPgExecutor } = await import('../../store/pg-executor.js');
+    return createPgExecutor({ url: config.database.url });
+  }
   // The embedded database does not create its parent folders.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { createPgliteExecutor } = await import('../../store/pglite-executor.js');
   return createPgliteExecutor({ dataDir: config.database.dataDir });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadPolicyFile } from '../../policy/load-policy.js';
 import { formatPolicyIssue, PolicyInvalidError } from '../../policy/policy-error.js';
 import { BROKER_ERROR_CODES } from '../../errors.js';
 import { AlreadyReported } from '../output.js';
@@ -17,6 +16,8 @@ export function registerPolicyCommands(program: Command, ctx: CommandContext): v
     .description('validate a policy file and list every problem with its location')
     .argument('<file>')
     .action(async (file: string) => {
+      // Loaded on use (the YAML parser): every `taskpass` invocation loads this module.
+      const { loadPolicyFile } = await import('../../policy/load-policy.js');
       try {
         const loaded = await loadPolicyFile(file);
         ctx.result({

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
-import { createLogger } from '../../log.js';
-import { startBroker } from '../../server.js';
 import type { CommandContext } from '../program.js';
 
 interface ServeFlags {
@@ -23,6 +20,12 @@ export function registerServeCommand(program: Command, ctx: CommandContext): voi
     .option('--config <file>', 'YAML or JSON configuration file (default: $TASKPASS_CONFIG)')
     .option('--log-level <level>', 'log level (logs go to stderr)', 'info')
     .action(async (flags: ServeFlags) => {
+      // Loaded on use: every `taskpass` invocation loads this module (CLI start-up time).
+      const [{ loadConfig }, { createLogger }, { startBroker }] = await Promise.all([
+        import('../../config.js'),
+        import('../../log.js'),
+        import('../../server.js'),
+      ]);
       const config = await loadConfig({
         env: ctx.env,
         cwd: process.cwd(),

@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { encodeCertificatesPem } from '../../../spiffe/pem.js';
 import { SpiffeId } from '../../../spiffe/spiffe-id.js';
 import { BrokerError } from '../../errors.js';
 import { parseDurationSeconds } from '../../domain/duration.js';
@@ -39,6 +38,7 @@ export function registerSvidMint(svid: Command, ctx: CommandContext): void {
       const id = SpiffeId.parse(flags.id);
       const ttlSeconds = flags.ttl === undefined ? undefined : parseDurationSeconds(flags.ttl);
       const ca = await openDevCa(flags, ctx.clock);
+      const { encodeCertificatesPem } = await import('../../../spiffe/pem.js');
       const now = ctx.clock.now();
       if (flags.x509) {
         if (!flags.out) throw new BrokerError('BROKER_CLI_USAGE', '--x509 needs --out DIR');

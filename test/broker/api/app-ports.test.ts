@@ -139,7 +139,7 @@ describe('httpPortsFromApp over createApp', { timeout: 60_000 }, () => {
     assert.equal(verified.json<{ ok: boolean }>().ok, true);
   });
 
-  it('issues through RFC 8693 token exchange and lets any authenticated workload introspect', async () => {
+  it('issues through RFC 8693 token exchange; only resource servers and operators introspect', async () => {
     const auth = await bearer(AGENT);
     const started = await http.inject({
       method: 'POST',
@@ -168,7 +168,15 @@ describe('httpPortsFromApp over createApp', { timeout: 60_000 }, () => {
     const body = exchanged.json<{ access_token: string; scope: string; token_type: string }>();
     assert.equal(body.token_type, 'Bearer');
     assert.equal(body.scope, 'crm:read');
-    assert.equal((await introspect(body.access_token, AGENT)).active, true);
+    assert.equal((await introspect(body.access_token, 'spiffe://taskpass.local/tools/crm')).active, true);
+    const refused = await http.inject({
+      method: 'POST',
+      url: '/oauth2/introspect',
+      headers: { ...FORM, ...(await bearer(AGENT)) },
+      payload: new URLSearchParams({ token: body.access_token }).toString(),
+    });
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.json<{ error_code: string }>().error_code, 'BROKER_POLICY_DENIED');
   });
 
   it('maps a refused token exchange to an RFC 6749 error with our code', async () => {

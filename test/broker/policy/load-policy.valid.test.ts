@@ -91,7 +91,7 @@ describe('parsePolicy: valid files', () => {
   it('accepts an empty rule list (everything denied) and no roles', () => {
     const policy = policyOf(baseDocument([]));
     assert.equal(policy.rules.length, 0);
-    assert.deepEqual(policy.roles, { operator: [], auditor: [], detector: [] });
+    assert.deepEqual(policy.roles, { operator: [], auditor: [], detector: [], resource_server: [] });
   });
 
   it('returns a deeply frozen policy', () => {

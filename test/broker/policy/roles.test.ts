@@ -9,13 +9,15 @@ const policy = policyOf(
       operators: [{ id: 'spiffe://td.test/ops/alice' }, { prefix: 'spiffe://td.test/sre' }],
       auditors: [{ id: 'spiffe://td.test/ops/alice' }, { trust_domain: 'audit.test' }],
       detectors: [{ glob: 'spiffe://td.test/guard/*' }],
+      resource_servers: [{ glob: 'spiffe://td.test/tools/*' }, { id: 'spiffe://td.test/ops/alice' }],
     },
   }),
 );
 
 describe('roleOf', () => {
   const rows: Array<[string, string[]]> = [
-    ['spiffe://td.test/ops/alice', ['operator', 'auditor']],
+    ['spiffe://td.test/ops/alice', ['operator', 'auditor', 'resource_server']],
+    ['spiffe://td.test/tools/crm', ['resource_server']],
     ['spiffe://td.test/sre/bob', ['operator']],
     ['spiffe://audit.test/x', ['auditor']],
     ['spiffe://td.test/guard/scanner', ['detector']],

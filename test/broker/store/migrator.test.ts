@@ -13,7 +13,16 @@ import {
 import type { SqlExecutor } from '../../../broker/store/sql-executor.js';
 import { backends, type TestDb } from './support/backends.js';
 
-const TABLES = ['credentials', 'ledger_events', 'policy_versions', 'revocation_queue', 'tasks'];
+const TABLES = [
+  'credentials',
+  'ledger_events',
+  'policy_versions',
+  'quarantines',
+  'revocation_queue',
+  'set_receipts',
+  'task_token_keys',
+  'tasks',
+];
 
 async function tables(db: SqlExecutor): Promise<string[]> {
   const res = await db.query<{ t: string }>(

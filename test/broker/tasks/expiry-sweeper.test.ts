@@ -21,6 +21,9 @@ describe('createExpirySweeper', () => {
     assert.equal(await h.sweeper.sweepOnce(), 1);
     assert.equal((await h.store.getTask(task.id))?.status, 'expired');
     assert.equal((await h.events('task.expired', task.id)).length, 1);
+    // The expiry queued the revocation in its transaction; the worker (woken by the sweep) does it.
+    await h.revocation.worker.runOnce();
+    await h.revocation.worker.idle();
     const [revoked] = await h.events('credential.revoked', task.id);
     assert.equal(revoked?.credentialId, issued.credentialId);
     assert.equal((await h.store.findCredentialBySecretHash(hashOf(issued.secret)))?.status, 'revoked');

@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BrokerError } from '../../../broker/errors.js';
 import { codeOf, createHarness, OPERATOR_PATH, START, type Harness } from '../issuance/support/harness.js';
 
 describe('createTaskService', () => {
@@ -45,14 +46,19 @@ describe('createTaskService', () => {
     );
   });
 
-  it('marks a credential revoke_failed when its backend cannot revoke it', async () => {
+  it('keeps a credential queued (pending) when its backend cannot revoke it, and revokes it on retry', async () => {
     const caller = await h.caller('/agents/revoke-fails');
     const task = await h.tasks.start(caller, START);
     const issued = await h.issuance.issue(caller, { taskId: task.id, provider: 'fake-api' });
-    h.fake.failNextWith(new Error('backend down'), 'revoke');
+    h.fake.failNextWith(new BrokerError('BROKER_ADAPTER_BACKEND_UNAVAILABLE'), 'revoke');
     const ended = await h.tasks.complete(caller, task.id);
-    assert.deepEqual(ended.credentials.failed, [issued.credentialId]);
-    const [event] = await h.events('credential.revoke_failed', task.id);
+    assert.deepEqual(ended.credentials.pending, [issued.credentialId]);
+    assert.deepEqual(ended.credentials.revoked, []);
+    // One failure is not the end: no revoke_failed before the retry budget is spent.
+    assert.equal((await h.events('credential.revoke_failed', task.id)).length, 0);
+    h.clock.advance(1000);
+    assert.equal(await h.revocation.worker.runOnce(), 1);
+    const [event] = await h.events('credential.revoked', task.id);
     assert.equal(event?.credentialId, issued.credentialId);
   });
 });

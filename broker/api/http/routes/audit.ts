@@ -27,7 +27,11 @@ export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = Object.freeze([
   'credential.revoked',
   'credential.revoke_failed',
   'signal.received',
+  'signal.responded',
   'workload.quarantined',
+  'workload.quarantine_lifted',
+  'revocation.requested',
+  'credential.expired',
   'policy.reloaded',
 ]);
 

@@ -26,6 +26,12 @@ import { createRateLimiter } from '../../../../broker/policy/rate-limiter.js';
 import type { IssuanceStore, LedgerEvent, LedgerEventType } from '../../../../broker/store/issuance-store.js';
 import { createSqlIssuanceStore } from '../../../../broker/store/sql-issuance-store.js';
 import { createExpirySweeper, type ExpirySweeper } from '../../../../broker/tasks/expiry-sweeper.js';
+import {
+  createRevocationEngine,
+  type RevocationEngine,
+} from '../../../../broker/revocation/revocation-engine.js';
+import { DEFAULT_REVOCATION_SETTINGS } from '../../../../broker/revocation/revocation-settings.js';
+import { createSqlRevocationStore } from '../../../../broker/store/sql-revocation-store.js';
 import { createTaskService, type TaskService } from '../../../../broker/tasks/task-service.js';
 import { BundleSet } from '../../../../spiffe/bundle-set.js';
 import { createDevCa, type DevCa } from '../../../../spiffe/ca/index.js';
@@ -69,6 +75,8 @@ export interface Harness {
   readonly issuance: IssuanceService;
   readonly introspector: Introspector;
   readonly sweeper: ExpirySweeper;
+  /** The revocation engine (queue worker, credential expiry, operator service), not started. */
+  readonly revocation: RevocationEngine;
   /** A caller authenticated by a fresh JWT-SVID of `path` (under taskpass.local), valid `ttl` seconds. */
   caller(path?: string, ttlSeconds?: number): Promise<Caller>;
   /** Replaces the policy in force (a reload). */
@@ -106,6 +114,13 @@ export async function createHarness(rules: Record<string, unknown>[] = [agentsRu
     replay,
   });
   const common = { store, providers, policy: holder, clock, ids: randomIds, logger };
+  const revocationStore = createSqlRevocationStore(executor);
+  const revocation = createRevocationEngine({
+    ...common,
+    store: revocationStore,
+    timers: clock,
+    settings: DEFAULT_REVOCATION_SETTINGS,
+  });
   return {
     clock,
     ca,
@@ -115,8 +130,12 @@ export async function createHarness(rules: Record<string, unknown>[] = [agentsRu
     providers,
     keyring,
     authenticator,
-    tasks: createTaskService(common),
-    issuance: createIssuanceService({ ...common, rateLimiter: createRateLimiter() }),
+    tasks: createTaskService({ ...common, revoker: revocation.worker }),
+    issuance: createIssuanceService({
+      ...common,
+      rateLimiter: createRateLimiter(),
+      quarantines: revocationStore,
+    }),
     introspector: createIntrospector({
       keyring,
       algorithms: ['ES256'],
@@ -125,7 +144,8 @@ export async function createHarness(rules: Record<string, unknown>[] = [agentsRu
       store,
       clock,
     }),
-    sweeper: createExpirySweeper({ store, providers, clock, timers: clock, logger }),
+    sweeper: createExpirySweeper({ store, revoker: revocation.worker, clock, timers: clock, logger }),
+    revocation,
     async caller(path = '/agents/a1', ttlSeconds = 3600) {
       const svid = await ca.mintJwtSvid({
         id: SpiffeId.parse(`spiffe://taskpass.local${path}`),
@@ -142,7 +162,10 @@ export async function createHarness(rules: Record<string, unknown>[] = [agentsRu
       const page = await store.queryEvents({ types: [type], ...(taskId ? { taskId } : {}), limit: 1000 });
       return [...page.items];
     },
-    close: () => db.cleanup(),
+    async close() {
+      await revocation.stop();
+      await db.cleanup();
+    },
   };
 }
 

@@ -43,6 +43,7 @@ export class FaultyExecutor implements SqlExecutor {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     return this.inner.transaction((tx) => fn(this.#wrap(tx)));
   }
+  listen: SqlExecutor['listen'] = (channel, handlers) => this.inner.listen(channel, handlers);
   close(): Promise<void> {
     return this.inner.close();
   }

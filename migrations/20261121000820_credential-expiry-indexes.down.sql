@@ -1,0 +1,2 @@
+DROP INDEX credentials_revoke_failed_idx;
+DROP INDEX credentials_live_expiry_idx;
