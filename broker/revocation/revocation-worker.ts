@@ -17,7 +17,10 @@ export type ImmediateOutcome = 'revoked' | 'pending';
 
 /** What {@link createRevocationWorker} needs. */
 export interface RevocationWorkerDeps {
-  readonly store: Pick<RevocationStore, 'claimDue' | 'completeRevoked' | 'recordFailure'>;
+  readonly store: Pick<
+    RevocationStore,
+    'claimDue' | 'completeRevoked' | 'recordFailure' | 'recordRevocationCheck'
+  >;
   readonly providers: Pick<ProviderRegistry, 'has' | 'get'>;
   readonly clock: Clock;
   readonly timers: SweepTimers;
@@ -86,24 +89,59 @@ export function createRevocationWorker(deps: RevocationWorkerDeps): RevocationWo
   let kicked: Promise<void> | undefined;
   let again = false;
 
-  /** Revokes at the backend; resolves to the error code of a failure, undefined on success. */
-  async function callBackend(row: ClaimedRevocation): Promise<string | undefined> {
+  /** `work` bounded by the attempt timeout (a hung backend fails the attempt, never the worker). */
+  async function bounded<T>(work: () => Promise<T>, what: string): Promise<T> {
     let timer: unknown;
     const timeout = new Promise<never>((_, reject) => {
       timer = deps.timers.setTimeout(
-        () => reject(new BrokerError('BROKER_ADAPTER_BACKEND_UNAVAILABLE', 'revoke timed out')),
+        () => reject(new BrokerError('BROKER_ADAPTER_BACKEND_UNAVAILABLE', `${what} timed out`)),
         settings.attemptTimeoutMs,
       );
     });
     try {
+      return await Promise.race([work(), timeout]);
+    } finally {
+      deps.timers.clearTimeout(timer);
+    }
+  }
+
+  /** Revokes at the backend; resolves to the error code of a failure, undefined on success. */
+  async function callBackend(row: ClaimedRevocation): Promise<string | undefined> {
+    try {
       if (!deps.providers.has(row.provider)) throw new BrokerError('BROKER_ADAPTER_UNKNOWN_PROVIDER');
       const provider = deps.providers.get(row.provider);
-      await Promise.race([provider.revoke({ handle: row.revocationHandle, now: deps.clock.now() }), timeout]);
+      await bounded(() => provider.revoke({ handle: row.revocationHandle, now: deps.clock.now() }), 'revoke');
       return undefined;
     } catch (err) {
       return codeOf(err);
-    } finally {
-      deps.timers.clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Verified revocation (ISSUE 5): asks the backend whether the revoked credential really stopped
+   * working (`verifyRevoked`: a token lookup fails, a login fails, the deny is in place) and records
+   * the answer either way; an unconfirmed one is a warning for operators, not a retry.
+   */
+  async function confirm(row: ClaimedRevocation): Promise<void> {
+    let check: { confirmed: boolean; detail: string };
+    try {
+      const provider = deps.providers.get(row.provider);
+      const answer = await bounded(
+        () => provider.verifyRevoked({ handle: row.revocationHandle, now: deps.clock.now() }),
+        'revocation check',
+      );
+      check = { confirmed: answer.confirmed, detail: answer.detail };
+    } catch (err) {
+      check = { confirmed: false, detail: `check failed: ${codeOf(err)}` };
+    }
+    await deps.store.recordRevocationCheck({
+      credentialId: row.credentialId,
+      ...check,
+      now: deps.clock.now(),
+    });
+    deps.onCommitted?.();
+    if (!check.confirmed) {
+      log.warn({ issuance_id: row.credentialId, adapter: row.provider }, 'backend revocation not confirmed');
     }
   }
 
@@ -116,6 +154,10 @@ export function createRevocationWorker(deps: RevocationWorkerDeps): RevocationWo
       counts[done ? 'revoked' : 'stale']++;
       if (!done) return 'pending';
       deps.onCommitted?.();
+      // The revocation itself is recorded; a failure to record its check is only logged.
+      await confirm(row).catch((err: unknown) =>
+        log.warn({ issuance_id: row.credentialId, err_code: codeOf(err) }, 'revocation check not recorded'),
+      );
       return 'revoked';
     }
     const plan = retryPlan(row.attempt, settings, random);

@@ -27,6 +27,7 @@ export type LedgerEventType =
   | 'workload.quarantine_lifted'
   | 'revocation.requested'
   | 'credential.expired'
+  | 'credential.revocation_verified'
   | 'policy.reloaded';
 
 /** A stored task: the domain {@link Task} plus when and why it ended. */

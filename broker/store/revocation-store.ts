@@ -1,3 +1,4 @@
+import type { RevocationCheckRecord } from './revocation-confirmation-sql.js';
 import type { SpiffeId } from '../../spiffe/spiffe-id.js';
 import type { JsonObject, JsonValue } from '../ledger/canonical-json.js';
 import type { CredentialRecord, Page, TaskRecord } from './issuance-store.js';
@@ -141,6 +142,11 @@ export interface RevocationStore {
    * with its `credential.revoked` event. Returns false (nothing changed) when the claim is stale.
    */
   completeRevoked(input: { credentialId: string; claimId: string; now: Date }): Promise<boolean>;
+  /**
+   * Records what the backend's `verifyRevoked` said about a revoked credential: a
+   * `credential.revocation_verified` event, and `revocation_confirmed_at` when confirmed.
+   */
+  recordRevocationCheck(input: RevocationCheckRecord): Promise<boolean>;
   /**
    * Records a failed attempt: `error` (a catalog code) and the next attempt at `retryAt`. With
    * `exhausted` the row moves to `failed` and an `active` credential to `revoke_failed` (one

@@ -1,3 +1,4 @@
+import { recordRevocationCheckTx } from './revocation-confirmation-sql.js';
 import { BrokerError } from '../errors.js';
 import { isUuid } from './task-rows.js';
 import { expireDueCredentialsTx } from './credential-expiry-sql.js';
@@ -37,6 +38,7 @@ export function createSqlRevocationStore(db: SqlExecutor): RevocationStore {
       return read(() => claimDueRows(db, input));
     },
     completeRevoked: (input) => tx((t) => completeRevokedTx(t, input)),
+    recordRevocationCheck: (input) => tx((t) => recordRevocationCheckTx(t, input)),
     recordFailure: (input) => tx((t) => recordFailureTx(t, input)),
     revokeTasks: (selection, request) => tx((t) => revokeTasksTx(t, selection, request)),
     revokeCredential: (credentialId, request) => tx((t) => revokeCredentialTx(t, credentialId, request)),

@@ -72,6 +72,29 @@ for (const backend of backends()) {
       assert.equal((await listing(h, taskId, credentials[0]!)).status, 'revoked');
     });
 
+    it('verifies every backend revocation and records when it was confirmed (or that it was not)', async () => {
+      const w = h.caller('/agents/verified');
+      const { taskId, credentials } = await h.taskWith(w, ['rec-api', 'rec-api']);
+      h.rec.fake.failNextWith(down(), 'verifyRevoked');
+      await h.store.endTask({ id: taskId, status: 'completed', reason: 'done', now: h.clock.now() });
+      assert.equal(await h.engine.worker.runOnce(), 2);
+      const checks = await h.events('credential.revocation_verified', { taskId });
+      assert.equal(checks.length, 2, 'one check per revoked credential');
+      const byConfirmed = new Map(checks.map((e) => [e.details['confirmed'], e]));
+      const confirmed = byConfirmed.get(true);
+      const unconfirmed = byConfirmed.get(false);
+      assert.ok(confirmed && unconfirmed, 'one confirmed, one whose check failed');
+      assert.equal(unconfirmed.details['detail'], 'check failed: BROKER_ADAPTER_BACKEND_UNAVAILABLE');
+      for (const id of credentials) assert.equal((await listing(h, taskId, id)).status, 'revoked');
+      const rows = await h.executor.query<{ id: string; revocation_confirmed_at: Date | null }>(
+        'SELECT id, revocation_confirmed_at FROM credentials WHERE task_id = $1',
+        [taskId],
+      );
+      const confirmedAt = new Map(rows.rows.map((r) => [r.id, r.revocation_confirmed_at]));
+      assert.ok(confirmedAt.get(confirmed.credentialId!) instanceof Date);
+      assert.equal(confirmedAt.get(unconfirmed.credentialId!), null);
+    });
+
     it('retries a failing backend with exponential backoff until it succeeds', async () => {
       const w = h.caller('/agents/flaky');
       const { taskId, credentials } = await h.taskWith(w, ['rec-api']);

@@ -32,6 +32,7 @@ export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = Object.freeze([
   'workload.quarantine_lifted',
   'revocation.requested',
   'credential.expired',
+  'credential.revocation_verified',
   'policy.reloaded',
 ]);
 

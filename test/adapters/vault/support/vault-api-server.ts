@@ -99,7 +99,7 @@ async function dispatch(
   const token = world.state.token(header(req, 'x-vault-token'));
   let lastUse = false;
   if (route.auth === 'token') {
-    if (token === undefined) throw permissionDenied();
+    if (token === undefined) throw permissionDenied('invalid token');
     // Wrapping tokens can only unwrap (Vault's "response-wrapping" policy).
     if (!world.acl.allows(token.policies, path, route.capabilities ?? defaultCapabilities(method))) {
       throw permissionDenied();

@@ -17,9 +17,16 @@ export class VaultApiError extends Error {
 
 /** A client error (`400`), as Vault's `logical.ErrorResponse(...)` with `ErrInvalidRequest`. */
 export const badRequest = (message: string): VaultApiError => new VaultApiError(400, [message]);
-/** Vault's 403, in its multierror form. */
-export const permissionDenied = (): VaultApiError =>
-  new VaultApiError(403, ['1 error occurred:\n\t* permission denied\n\n']);
+/** An error Vault returns as a Go error: its text in go-multierror's form. */
+export function multiError(status: number, ...messages: string[]): VaultApiError {
+  const n = messages.length;
+  const items = messages.map((m) => `\t* ${m}\n`).join('');
+  return new VaultApiError(status, [`${n} error${n === 1 ? '' : 's'} occurred:\n${items}\n`]);
+}
+
+/** Vault's 403 to a token the ACL refuses (an unknown token adds `invalid token`). */
+export const permissionDenied = (...more: string[]): VaultApiError =>
+  multiError(403, 'permission denied', ...more);
 
 /** The system-wide maximum lease TTL (Vault's default: 32 days). */
 export const SYSTEM_MAX_TTL = 32 * 86400;

@@ -1,7 +1,7 @@
 // The token store (auth/token/*), leases (sys/leases/*) and response wrapping (sys/wrapping/*) of
 // the in-test Vault, answering as Vault's API documents, errors included.
 import { PolicyParseError } from './vault-acl.js';
-import { badRequest, VaultApiError, type TokenEntry } from './vault-state.js';
+import { badRequest, multiError, VaultApiError, type TokenEntry } from './vault-state.js';
 import {
   authBlock,
   durationField,
@@ -80,9 +80,10 @@ function create(ctx: RouteContext, orphanPath: boolean): Record<string, unknown>
 
 function byAccessor(ctx: RouteContext): TokenEntry {
   const accessor = str(ctx.body, 'accessor');
-  if (accessor === '') throw badRequest('missing accessor');
+  // Vault's token store returns these as Go errors (multierror text), unlike ErrorResponse ones.
+  if (accessor === '') throw multiError(400, 'missing accessor');
   const token = ctx.world.state.byAccessor(accessor);
-  if (token === undefined) throw badRequest('invalid accessor');
+  if (token === undefined) throw multiError(400, 'invalid accessor');
   return token;
 }
 
@@ -147,7 +148,7 @@ const TOKEN_ROUTES: Route[] = [
     auth: 'token',
     async handle(c) {
       const accessor = str(c.body, 'accessor');
-      if (accessor === '') throw badRequest('missing accessor');
+      if (accessor === '') throw multiError(400, 'missing accessor');
       const token = c.world.state.byAccessor(accessor);
       // Vault 1.15 and OpenBao: an unknown accessor is a 200 with a warning.
       if (token === undefined) return envelope({ warnings: ['No token found with this accessor'] });
