@@ -43,6 +43,7 @@ import { createSqlChainStore, type LedgerChainStore } from './store/sql-chain-st
 import type { SqlExecutor } from './store/sql-executor.js';
 import { createSqlIssuanceStore } from './store/sql-issuance-store.js';
 import { createSqlTaskTokenKeyStore } from './store/sql-task-token-key-store.js';
+import { createPeriodic } from './periodic.js';
 import { createExpirySweeper, type ExpirySweeper, type SweepTimers } from './tasks/expiry-sweeper.js';
 import { createTaskService, type TaskService } from './tasks/task-service.js';
 import { createRevocationEngine, type RevocationEngine } from './revocation/revocation-engine.js';
@@ -317,34 +318,6 @@ function buildServices(config: BrokerConfig, opts: AppOptions, core: Core, bundl
   };
 }
 
-/** Periodic sealing on the timer seam (commits also ask for a seal at once). */
-function sealSchedule(
-  sealer: Pick<LedgerSealer, 'notify' | 'idle'>,
-  timers: SweepTimers,
-  intervalMs: number,
-) {
-  let handle: unknown;
-  let running = false;
-  const loop = (): void => {
-    handle = timers.setTimeout(() => {
-      sealer.notify();
-      if (running) loop();
-    }, intervalMs);
-  };
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      loop();
-    },
-    async stop() {
-      running = false;
-      if (handle !== undefined) timers.clearTimeout(handle);
-      await sealer.idle();
-    },
-  };
-}
-
 /**
  * Builds the broker from `config` (DESIGN.md Layout: `app.ts` wires everything, never listens): opens
  * the database and applies migrations, loads the policy (its version recorded in the ledger now and
@@ -376,16 +349,21 @@ export async function createApp(config: BrokerConfig, opts: AppOptions): Promise
     const { bundles, devCa } = await trust(config, opts);
     late.devCa = devCa;
     const services = buildServices(config, opts, core, bundles);
-    const sealing = sealSchedule(core.sealer, opts.timers ?? NODE_TIMERS, opts.sealIntervalMs ?? 1000);
+    const timers = opts.timers ?? NODE_TIMERS;
+    // Periodic sealing (commits also ask for a seal at once).
+    const sealing = createPeriodic({
+      timers,
+      intervalMs: opts.sealIntervalMs ?? 1000,
+      run: () => (core.sealer.notify(), core.sealer.idle()),
+      onError: () => log.warn('ledger seal failed'),
+    });
     // Replicas sharing the database key store adopt each other's key rotations (a no-op otherwise).
-    const keyRefresh = sealSchedule(
-      {
-        notify: () => void core.keyring.refresh().catch(() => log.warn('task token key refresh failed')),
-        idle: async () => undefined,
-      },
-      opts.timers ?? NODE_TIMERS,
-      KEY_REFRESH_MS,
-    );
+    const keyRefresh = createPeriodic({
+      timers,
+      intervalMs: KEY_REFRESH_MS,
+      run: () => core.keyring.refresh(),
+      onError: () => log.warn('task token key refresh failed'),
+    });
     const { store, chain, sealer, policy, providers, keyring } = core;
     // Catch-ups reach back one task-token lifetime: older events concern expired tokens only.
     const revocationFeed = createRevocationFeed({

@@ -3,7 +3,7 @@ import type { Clock } from '../../spiffe/clock.js';
 import { BrokerError } from '../errors.js';
 import type { RevocationStore } from '../store/revocation-store.js';
 import type { SweepTimers } from '../tasks/expiry-sweeper.js';
-import { createPeriodic, type Periodic } from './periodic.js';
+import { createPeriodic, type Periodic } from '../periodic.js';
 
 /** What {@link createCredentialExpiry} needs. */
 export interface CredentialExpiryDeps {

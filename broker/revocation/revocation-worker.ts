@@ -6,7 +6,7 @@ import type { IdSource } from '../issuance/id-source.js';
 import type { ClaimedRevocation, FailureRecord, RevocationStore } from '../store/revocation-store.js';
 import type { SweepTimers } from '../tasks/expiry-sweeper.js';
 import { retryPlan } from './backoff.js';
-import { createPeriodic } from './periodic.js';
+import { createPeriodic } from '../periodic.js';
 import { DEFAULT_REVOCATION_SETTINGS, type RevocationSettings } from './revocation-settings.js';
 
 /** What one attempt came to: the `outcome` label of `taskpass_revocation_attempts_total`. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../spiffe/clock.js';
 import { BrokerError } from '../errors.js';
+import { createPeriodic } from '../periodic.js';
 import type { IssuanceStore } from '../store/issuance-store.js';
 
 /** The timer seam (the fake clock provides the same pair). */
@@ -50,9 +51,6 @@ export function createExpirySweeper(deps: ExpirySweeperDeps): ExpirySweeper {
   const log = deps.logger.child({ component: 'expiry-sweeper' });
   const intervalMs = deps.intervalMs ?? 1000;
   const batchSize = deps.batchSize ?? 100;
-  let handle: unknown;
-  let running = false;
-  let inFlight: Promise<unknown> = Promise.resolve();
 
   async function sweepOnce(): Promise<number> {
     let total = 0;
@@ -71,30 +69,19 @@ export function createExpirySweeper(deps: ExpirySweeperDeps): ExpirySweeper {
     }
   }
 
-  function schedule(): void {
-    if (!running) return;
-    handle = deps.timers.setTimeout(() => {
-      inFlight = sweepOnce()
-        .catch((err: unknown) => {
-          const code = err instanceof BrokerError ? err.code : 'BROKER_INTERNAL';
-          log.warn({ err_code: code }, 'expiry sweep failed');
-        })
-        .finally(schedule);
-    }, intervalMs);
-  }
+  const periodic = createPeriodic({
+    timers: deps.timers,
+    intervalMs,
+    run: sweepOnce,
+    onError: (err: unknown) => {
+      const code = err instanceof BrokerError ? err.code : 'BROKER_INTERNAL';
+      log.warn({ err_code: code }, 'expiry sweep failed');
+    },
+  });
 
   return Object.freeze({
     sweepOnce,
-    start() {
-      if (running) return;
-      running = true;
-      schedule();
-    },
-    async stop() {
-      running = false;
-      if (handle !== undefined) deps.timers.clearTimeout(handle);
-      handle = undefined;
-      await inFlight;
-    },
+    start: () => periodic.start(),
+    stop: () => periodic.stop(),
   });
 }

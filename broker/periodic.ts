@@ -1,4 +1,4 @@
-import type { SweepTimers } from '../tasks/expiry-sweeper.js';
+import type { SweepTimers } from './tasks/expiry-sweeper.js';
 
 /** A background job on the timer seam. */
 export interface Periodic {
