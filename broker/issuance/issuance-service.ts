@@ -193,9 +193,17 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
       });
       throw err instanceof BrokerError ? err : new BrokerError(code, undefined, { cause: err });
     }
-    // Invariant 2 holds even against a faulty adapter: a credential outliving its bound is never released.
+    // Invariant 2 holds even against a faulty adapter: a credential outliving its bound is never
+    // released — except a backend minimum the operator chose to round up to (aws-sts `short_ttl:
+    // round_up`), which is accepted only when declared, no longer than that minimum, and revocable
+    // (the task's end still kills it); the ledger records the rounding.
+    const roundedUp = minted.ttlRoundedUp;
+    const declaredRounding =
+      roundedUp !== undefined &&
+      provider.revocability === 'revocable' &&
+      minted.expiresAt.getTime() <= now.getTime() + roundedUp.minimumSeconds * 1000;
     if (
-      minted.expiresAt.getTime() > grant.ttl.expiresAt.getTime() ||
+      (minted.expiresAt.getTime() > grant.ttl.expiresAt.getTime() && !declaredRounding) ||
       minted.expiresAt.getTime() <= now.getTime()
     ) {
       await discard(provider, minted, now);
@@ -228,9 +236,10 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
 
   async function commit(caller: Caller, task: TaskRecord, grant: CredentialGrant, policy: Policy, now: Date) {
     const { provider, minted } = await mint(caller, task, grant, now);
+    const lifetime = Math.ceil((minted.expiresAt.getTime() - now.getTime()) / 1000);
     const ttlSeconds = Math.max(
       1,
-      Math.min(grant.ttl.ttlSeconds, Math.ceil((minted.expiresAt.getTime() - now.getTime()) / 1000)),
+      minted.ttlRoundedUp === undefined ? Math.min(grant.ttl.ttlSeconds, lifetime) : lifetime,
     );
     try {
       const record = await deps.store.recordIssuance({
@@ -243,6 +252,7 @@ export function createIssuanceService(deps: IssuanceServiceDeps): IssuanceServic
         revocationHandle: copyHandle(minted.handle),
         secretHash: minted.secretHash ?? hashSecret(minted.secret),
         revocability: provider.revocability,
+        ...(minted.ttlRoundedUp && { ttlRoundedUp: minted.ttlRoundedUp }),
         now,
         maxCredentialsPerTask: findRule(policy, caller.id)?.rule.quotas.credentialsPerTask,
         rule: grant.rule,

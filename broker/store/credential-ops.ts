@@ -70,6 +70,12 @@ export async function recordIssuanceStatement(
     ttl_seconds: issuance.ttlSeconds,
     expires_at: issuance.expiresAt.toISOString(),
     revocability: issuance.revocability,
+    ...(issuance.ttlRoundedUp && {
+      ttl_rounded_up: {
+        requested_seconds: issuance.ttlRoundedUp.requestedSeconds,
+        minimum_seconds: issuance.ttlRoundedUp.minimumSeconds,
+      },
+    }),
   };
   const res = await db.query<CredentialRow>(
     ISSUE_SQL,

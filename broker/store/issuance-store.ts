@@ -110,6 +110,8 @@ export interface NewIssuance {
   readonly secretHash: string;
   readonly revocability: Revocability;
   readonly now: Date;
+  /** Set when the backend's minimum lifetime was rounded up to (recorded in the ledger event). */
+  readonly ttlRoundedUp?: { readonly requestedSeconds: number; readonly minimumSeconds: number };
   /** Refuse when the task already has this many credentials (checked atomically). */
   readonly maxCredentialsPerTask?: number;
   readonly rule?: string;

@@ -10,7 +10,10 @@
 //   - revocation.verifier: until the verifier rejects the token with BROKER_TOKEN_REVOKED (polled
 //     in-process, no broker call per check: it learns from the SSE feed).
 //
-// p50 and p99 of each over TASKPASS_BENCH_ROUNDS rounds (default 200). Target: p99 under 50 ms.
+// Even rounds revoke by an operator's `POST /v1/revocations`; odd rounds by a detector's anomaly
+// signal (`POST /v1/signals`, kind prompt_injection, which the policy answers with revoke_task), so
+// each figure is printed twice: `operator_*` and `signal_*`. p50 and p99 over TASKPASS_BENCH_ROUNDS
+// rounds (default 200, half each). Target: p99 under 50 ms.
 // Postgres: TASKPASS_BENCH_DATABASE_URL or DATABASE_URL (a fresh database, dropped afterwards), else
 // a throwaway server on this machine.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,12 +40,13 @@ const TD = 'taskpass.local';
 const WORKLOAD = `spiffe://${TD}/bench/agent`;
 const OPERATOR = `spiffe://${TD}/bench/operator`;
 const RESOURCE_SERVER = `spiffe://${TD}/bench/crm`;
+const DETECTOR = `spiffe://${TD}/bench/guard`;
 
 const POLICY = `version: 1
 roles:
   operators: [{ id: ${OPERATOR} }]
   auditors: []
-  detectors: []
+  detectors: [{ id: ${DETECTOR} }]
   resource_servers: [{ id: ${RESOURCE_SERVER} }]
 rules:
   - name: bench
@@ -56,6 +60,13 @@ rules:
       active_tasks: 1000
       credentials_per_task: 10
       issuance_rate: { per_second: 100000, burst: 100000 }
+anomaly_responses:
+  default: record_only
+  rules:
+    - name: injection
+      kinds: [prompt_injection]
+      min_severity: high
+      response: revoke_task
 `;
 
 function print(figure: string, value: number | string, unit = ''): void {
@@ -147,11 +158,16 @@ async function introspectActive(url: string, bearer: string, token: string): Pro
   return ((await res.json()) as { active: boolean }).active;
 }
 
-/** Polls `check` back to back until it is true; resolves to the elapsed time since `t0`. */
+/**
+ * Polls `check` every millisecond until it is true; resolves to the elapsed time since `t0`. (Not
+ * back to back: on a 2-core machine a tight loop over three replicas would itself slow the revocation
+ * it is timing.)
+ */
 async function until(t0: number, check: () => Promise<boolean>, limitMs = 10_000): Promise<number> {
   for (;;) {
     if (await check()) return performance.now() - t0;
     if (performance.now() - t0 > limitMs) throw new Error('revocation not observed within 10 s');
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 
@@ -195,10 +211,11 @@ export async function run(): Promise<void> {
       await waitReady(url, child);
       urls.push(url);
     }
-    const [workload, operator, resourceServer] = await Promise.all([
+    const [workload, operator, resourceServer, detector] = await Promise.all([
       svid(ca, WORKLOAD),
       svid(ca, OPERATOR),
       svid(ca, RESOURCE_SERVER),
+      svid(ca, DETECTOR),
     ]);
     verifier = createTaskTokenVerifier({
       brokerUrl: urls[2]!,
@@ -218,9 +235,10 @@ export async function run(): Promise<void> {
       }
     };
 
-    const calls: number[] = [];
-    const everywhere: number[] = [];
-    const feed: number[] = [];
+    const figures = {
+      operator: { call: [] as number[], introspect_all: [] as number[], verifier: [] as number[] },
+      signal: { call: [] as number[], introspect_all: [] as number[], verifier: [] as number[] },
+    };
     for (let round = 0; round < ROUNDS; round++) {
       const [issueAt, , revokeAt] = [urls[round % 3]!, urls[(round + 1) % 3]!, urls[(round + 2) % 3]!];
       const task = await call(`${issueAt}/v1/tasks`, workload, {
@@ -245,24 +263,33 @@ export async function run(): Promise<void> {
           urls.map((url) => until(t0, async () => !(await introspectActive(url, resourceServer, token)))),
         ),
       ]);
-      await call(`${revokeAt}/v1/revocations`, operator, { task_id: taskId, reason: 'bench' });
-      calls.push(performance.now() - t0);
+      const by = round % 2 === 0 ? 'operator' : 'signal';
+      if (by === 'operator') {
+        await call(`${revokeAt}/v1/revocations`, operator, { task_id: taskId, reason: 'bench' });
+      } else {
+        const answer = await call(`${revokeAt}/v1/signals`, detector, {
+          kind: 'prompt_injection',
+          severity: 'high',
+          subject: { task_id: taskId },
+        });
+        if (answer['response'] !== 'revoke_task')
+          throw new Error(`signal answered ${JSON.stringify(answer)}`);
+      }
+      figures[by].call.push(performance.now() - t0);
       const [verifierMs, perReplica] = await watchers;
-      feed.push(verifierMs);
-      everywhere.push(Math.max(...perReplica));
+      figures[by].verifier.push(verifierMs);
+      figures[by].introspect_all.push(Math.max(...perReplica));
     }
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
     print('backend', db.backend);
     print('replicas', REPLICAS);
     print('rounds', ROUNDS);
-    for (const [figure, xs] of [
-      ['call', calls],
-      ['introspect_all', everywhere],
-      ['verifier', feed],
-    ] as const) {
-      const s = sorted(xs);
-      print(`${figure}_p50`, percentile(s, 50).toFixed(2), 'ms');
-      print(`${figure}_p99`, percentile(s, 99).toFixed(2), 'ms');
+    for (const by of ['operator', 'signal'] as const) {
+      for (const [figure, xs] of Object.entries(figures[by])) {
+        const s = sorted(xs);
+        print(`${by}_${figure}_p50`, percentile(s, 50).toFixed(2), 'ms');
+        print(`${by}_${figure}_p99`, percentile(s, 99).toFixed(2), 'ms');
+      }
     }
   } finally {
     verifier?.close();
