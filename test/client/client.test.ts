@@ -103,7 +103,13 @@ describe('createTaskpassClient against a real broker', { timeout: 120_000 }, () 
     const json = await workload.auditQuery({ task_id: task.id });
     assert.deepEqual(
       json.events.map((e) => e.type),
-      ['task.started', 'credential.issued', 'task.completed', 'credential.revoked'],
+      [
+        'task.started',
+        'credential.issued',
+        'task.completed',
+        'credential.revoked',
+        'credential.revocation_verified',
+      ],
     );
     const page = await workload.auditQueryCsv({ task_id: task.id, limit: 2 });
     const lines = page.csv.trimEnd().split('\r\n');

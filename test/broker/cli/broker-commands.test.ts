@@ -208,7 +208,13 @@ describe('taskpass task / credential / tasks / audit against a real broker', { t
       ...as,
     ]);
     await json(['task', 'complete', task.id, ...as]);
-    const expected = ['task.started', 'credential.issued', 'task.completed', 'credential.revoked'];
+    const expected = [
+      'task.started',
+      'credential.issued',
+      'task.completed',
+      'credential.revoked',
+      'credential.revocation_verified',
+    ];
 
     const events = await json<{ events: { type: string }[]; next_cursor: string | null }>([
       'audit',
