@@ -45,10 +45,20 @@ export type TaskTokenVerification =
   | { readonly ok: true; readonly token: VerifiedTaskToken }
   | { readonly ok: false; readonly code: TaskTokenRejectionCode; readonly reason: string };
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'];
+/** A JWS Compact Serialization's shape (RFC 7515 §7.1): three base64url parts. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** The claims every task token must carry (besides `scope` and `task_id`, checked by type). */
+export const TASK_TOKEN_REQUIRED_CLAIMS: readonly string[] = Object.freeze([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'jti',
+]);
 
-class Rejection extends Error {
+/** A task token refused, with its code and a short reason (never the token). */
+export class TaskTokenRejection extends Error {
   constructor(
     readonly code: TaskTokenRejectionCode,
     readonly reason: string,
@@ -73,8 +83,14 @@ export async function verifyTaskToken(
   try {
     return { ok: true, token: await verifyOrThrow(token, opts) };
   } catch (err) {
-    if (err instanceof Rejection) return { ok: false, code: err.code, reason: err.reason };
-    return { ok: false, ...translateJoseError(err) };
+    if (err instanceof TaskTokenRejection) return { ok: false, code: err.code, reason: err.reason };
+    return {
+      ok: false,
+      ...(translateJoseError(err) ?? {
+        code: 'BROKER_TOKEN_BAD_SIGNATURE',
+        reason: 'signature cannot be checked',
+      }),
+    };
   }
 }
 
@@ -82,8 +98,10 @@ async function verifyOrThrow(token: string, opts: VerifyTaskTokenOptions): Promi
   const algorithms = opts.algorithms.filter((alg) => TASK_TOKEN_ALGORITHMS.includes(alg));
   const { alg, kid } = checkHeader(token, algorithms);
   const jwk = opts.jwks.keys.find((k) => k.kid === kid);
-  if (jwk === undefined) throw new Rejection('BROKER_TOKEN_UNKNOWN_KID', 'no published key has this kid');
-  if (jwk.alg !== alg) throw new Rejection('BROKER_TOKEN_BAD_SIGNATURE', 'key is bound to another algorithm');
+  if (jwk === undefined)
+    throw new TaskTokenRejection('BROKER_TOKEN_UNKNOWN_KID', 'no published key has this kid');
+  if (jwk.alg !== alg)
+    throw new TaskTokenRejection('BROKER_TOKEN_BAD_SIGNATURE', 'key is bound to another algorithm');
   const { kty, crv, x, y, n, e } = jwk;
   const key = await importJWK((kty === 'EC' ? { kty, crv, x, y } : { kty, n, e }) as JWK, alg);
   const { payload } = await jwtVerify(token, key, {
@@ -91,48 +109,58 @@ async function verifyOrThrow(token: string, opts: VerifyTaskTokenOptions): Promi
     audience: typeof opts.audience === 'string' ? opts.audience : [...opts.audience],
     ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
     currentDate: opts.now,
-    requiredClaims: REQUIRED_CLAIMS,
+    requiredClaims: [...TASK_TOKEN_REQUIRED_CLAIMS],
     typ: TASK_TOKEN_TYPE,
   });
-  if (payload.iat! > Math.floor(opts.now.getTime() / 1000)) {
-    throw new Rejection('BROKER_TOKEN_NOT_YET_VALID', 'issued in the future');
-  }
-  return toVerified(payload, kid);
+  return taskTokenFromPayload(payload, kid, opts.now);
 }
 
 function checkHeader(token: string, algorithms: readonly string[]): { alg: TaskTokenAlgorithm; kid: string } {
   if (typeof token !== 'string' || !COMPACT_JWS.test(token)) {
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'not a compact jws');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'not a compact jws');
   }
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
   } catch {
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'undecodable header');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'undecodable header');
   }
   const { alg, kid, typ } = header;
   if (typeof alg !== 'string' || !algorithms.includes(alg)) {
-    throw new Rejection('BROKER_TOKEN_ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg ?? null)} is not allowed`);
+    throw new TaskTokenRejection(
+      'BROKER_TOKEN_ALG_NOT_ALLOWED',
+      `alg ${JSON.stringify(alg ?? null)} is not allowed`,
+    );
   }
   // RFC 9068 §4: the `typ` must be checked, so that other JWTs of the same issuer cannot pass as access tokens.
   if (typeof typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(typ)) {
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'typ is not at+jwt');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'typ is not at+jwt');
   }
   if (typeof kid !== 'string' || kid.length === 0)
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'kid is missing');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'kid is missing');
   return { alg: alg as TaskTokenAlgorithm, kid };
 }
 
-function toVerified(payload: JWTPayload, kid: string): VerifiedTaskToken {
+/**
+ * The task token of a payload whose signature and registered claims jose has checked: `iat` not
+ * after `now`, `sub` a SPIFFE ID, `jti`, `scope` and `task_id` strings. Shared by introspection and
+ * the resource servers' verifier (`verifier/`), so both read a token the same way.
+ *
+ * @throws {TaskTokenRejection} `BROKER_TOKEN_NOT_YET_VALID`, `BROKER_TOKEN_MALFORMED`.
+ */
+export function taskTokenFromPayload(payload: JWTPayload, kid: string, now: Date): VerifiedTaskToken {
+  if (payload.iat! > Math.floor(now.getTime() / 1000)) {
+    throw new TaskTokenRejection('BROKER_TOKEN_NOT_YET_VALID', 'issued in the future');
+  }
   let subject: SpiffeId;
   try {
     subject = SpiffeId.parse(String(payload.sub));
   } catch {
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'sub is not a spiffe id');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'sub is not a spiffe id');
   }
   const { scope, task_id: taskId, jti } = payload;
   if (typeof scope !== 'string' || typeof taskId !== 'string' || typeof jti !== 'string' || jti === '') {
-    throw new Rejection('BROKER_TOKEN_MALFORMED', 'scope, task_id and jti must be strings');
+    throw new TaskTokenRejection('BROKER_TOKEN_MALFORMED', 'scope, task_id and jti must be strings');
   }
   return Object.freeze({
     issuer: payload.iss!,
@@ -155,8 +183,13 @@ const CLAIM_CODES: Readonly<Record<string, TaskTokenRejectionCode>> = {
   exp: 'BROKER_TOKEN_EXPIRED',
 };
 
-/** Maps a jose error by its stable `code`, `claim` and `reason` (never its message) to ours. */
-function translateJoseError(err: unknown): { code: TaskTokenRejectionCode; reason: string } {
+/**
+ * Maps a jose verification error by its stable `code`, `claim` and `reason` (never its message) to
+ * ours; undefined for a jose code that says nothing about the token (each caller decides).
+ */
+export function translateJoseError(
+  err: unknown,
+): { code: TaskTokenRejectionCode; reason: string } | undefined {
   const { code, claim, reason } = (err ?? {}) as { code?: string; claim?: string; reason?: string };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
@@ -180,6 +213,6 @@ function translateJoseError(err: unknown): { code: TaskTokenRejectionCode; reaso
     case 'ERR_JOSE_NOT_SUPPORTED':
       return { code: 'BROKER_TOKEN_MALFORMED', reason: 'token or key is invalid' };
     default:
-      return { code: 'BROKER_TOKEN_BAD_SIGNATURE', reason: 'signature cannot be checked' };
+      return undefined;
   }
 }
