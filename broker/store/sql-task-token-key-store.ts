@@ -6,6 +6,7 @@ import {
 } from '../../adapters/jwt/key-store.js';
 import { openWithKek, sealWithKek } from '../../adapters/jwt/sealed-keys.js';
 import type { Clock } from '../../spiffe/clock.js';
+import { BrokerError } from '../errors.js';
 import { withStoreErrors } from './sql-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
 
@@ -50,9 +51,14 @@ export function createSqlTaskTokenKeyStore(db: SqlExecutor, kek: Buffer, clock: 
     location: 'database table task_token_keys',
     load: async () => (await loadVersioned())?.keys,
     async save(keys) {
-      // Unconditional replace, for callers that do not use the shared protocol.
+      // For callers that do not use the shared protocol: a lost race is an error, never a silent drop.
       const current = await loadVersioned();
-      await saveIf(keys, current?.revision ?? 0);
+      if (!(await saveIf(keys, current?.revision ?? 0))) {
+        throw new BrokerError(
+          'BROKER_ADAPTER_KEY_STORE',
+          'signing keys changed concurrently; reload and retry',
+        );
+      }
     },
     shared: { loadVersioned, saveIf },
   };
